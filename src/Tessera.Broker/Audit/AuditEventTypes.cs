@@ -1,0 +1,50 @@
+namespace Tessera.Broker.Audit;
+
+/// <summary>Audit event type names (the seed broker's set, kept verbatim).</summary>
+public static class AuditEventTypes
+{
+    /// <summary>Admin authenticated.</summary>
+    public const string AdminAuth = "admin_auth";
+
+    /// <summary>Admin authentication refused.</summary>
+    public const string AdminAuthFailed = "admin_auth_failed";
+
+    /// <summary>Launch token created.</summary>
+    public const string LaunchTokenIssued = "launch_token_issued";
+
+    /// <summary>Launch token request refused.</summary>
+    public const string LaunchTokenDenied = "launch_token_denied";
+
+    /// <summary>Agent registered.</summary>
+    public const string AgentRegistered = "agent_registered";
+
+    /// <summary>Registration refused by policy (scope, audience, TTL) or failed a check.</summary>
+    public const string RegistrationPolicyViolation = "registration_policy_violation";
+
+    /// <summary>Registration failed (launch token, nonce, key or signature).</summary>
+    public const string RegistrationFailed = "registration_failed";
+
+    /// <summary>Token issued.</summary>
+    public const string TokenIssued = "token_issued";
+
+    /// <summary>Token revoked.</summary>
+    public const string TokenRevoked = "token_revoked";
+
+    /// <summary>Token renewed.</summary>
+    public const string TokenRenewed = "token_renewed";
+
+    /// <summary>Token released by its holder.</summary>
+    public const string TokenReleased = "token_released";
+
+    /// <summary>Renewal refused.</summary>
+    public const string TokenRenewalFailed = "token_renewal_failed";
+
+    /// <summary>A token failed verification (validate endpoint or bearer check).</summary>
+    public const string TokenAuthFailed = "token_auth_failed";
+
+    /// <summary>A revoked token was presented.</summary>
+    public const string TokenRevokedAccess = "token_revoked_access";
+
+    /// <summary>A token lacked the scope an endpoint requires.</summary>
+    public const string ScopeViolation = "scope_violation";
+}

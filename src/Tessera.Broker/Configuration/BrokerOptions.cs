@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Configuration;
+using Tessera.Keys;
+
+namespace Tessera.Broker.Configuration;
+
+/// <summary>
+/// Broker settings. Every key can come from the config file (flat, snake_case) or from the
+/// environment as <c>TESSERA_</c> + the key in upper case; the environment wins.
+/// </summary>
+public sealed class BrokerOptions
+{
+    /// <summary>Configuration section name the options bind from (the root).</summary>
+    public const string Section = "";
+
+    /// <summary><c>TESSERA_ADMIN_SECRET</c>: the admin secret in plain text (hashed at start, never kept).</summary>
+    [ConfigurationKeyName("admin_secret")]
+    public string? AdminSecret { get; set; }
+
+    /// <summary><c>TESSERA_ADMIN_SECRET_HASH</c>: the bcrypt hash of the admin secret (what <c>tessera init</c> writes).</summary>
+    [ConfigurationKeyName("admin_secret_hash")]
+    public string? AdminSecretHash { get; set; }
+
+    /// <summary><c>TESSERA_DB</c>: the SQLite database file. Default <c>./.tessera/tessera.db</c>.</summary>
+    [ConfigurationKeyName("db")]
+    public string Db { get; set; } = "./.tessera/tessera.db";
+
+    /// <summary><c>TESSERA_SIGNING_KEY_PATH</c>: the signing key file (created 0600 on first start). Default <c>./.tessera/signing-key.json</c>.</summary>
+    [ConfigurationKeyName("signing_key_path")]
+    public string SigningKeyPath { get; set; } = "./.tessera/signing-key.json";
+
+    /// <summary><c>TESSERA_SIGNING_ALG</c>: <c>EdDSA</c> (default), <c>ES256</c> or <c>RS256</c>.</summary>
+    [ConfigurationKeyName("signing_alg")]
+    public string SigningAlg { get; set; } = "EdDSA";
+
+    /// <summary><c>TESSERA_DEFAULT_TTL</c>: default token lifetime and launch-policy max_ttl, seconds. Default 300.</summary>
+    [ConfigurationKeyName("default_ttl")]
+    public int DefaultTtl { get; set; } = 300;
+
+    /// <summary><c>TESSERA_MAX_TTL</c>: ceiling on any token lifetime, seconds; 0 = no ceiling. Default 86400.</summary>
+    [ConfigurationKeyName("max_ttl")]
+    public int MaxTtl { get; set; } = 86400;
+
+    /// <summary><c>TESSERA_ADMIN_TOKEN_TTL</c>: admin token lifetime, seconds. Default 300.</summary>
+    [ConfigurationKeyName("admin_token_ttl")]
+    public int AdminTokenTtl { get; set; } = 300;
+
+    /// <summary><c>TESSERA_NONCE_TTL</c>: registration challenge lifetime, seconds. Default 30.</summary>
+    [ConfigurationKeyName("nonce_ttl")]
+    public int NonceTtl { get; set; } = 30;
+
+    /// <summary><c>TESSERA_TRUST_DOMAIN</c>: SPIFFE trust domain of agent ids. Default <c>tessera.local</c>.</summary>
+    [ConfigurationKeyName("trust_domain")]
+    public string TrustDomain { get; set; } = "tessera.local";
+
+    /// <summary><c>TESSERA_ISSUER</c>: the <c>iss</c> of every token. Default <c>http://127.0.0.1:8080</c>.</summary>
+    [ConfigurationKeyName("issuer")]
+    public string Issuer { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary><c>TESSERA_BCRYPT_COST</c>: work factor used when hashing a plain-text admin secret. Default 12.</summary>
+    [ConfigurationKeyName("bcrypt_cost")]
+    public int BcryptCost { get; set; } = 12;
+
+    /// <summary><c>TESSERA_ADMIN_AUTH_RATE</c>: admin auth requests per second per client address. Default 5.</summary>
+    [ConfigurationKeyName("admin_auth_rate")]
+    public int AdminAuthRate { get; set; } = 5;
+
+    /// <summary><c>TESSERA_ADMIN_AUTH_BURST</c>: admin auth burst per client address. Default 10.</summary>
+    [ConfigurationKeyName("admin_auth_burst")]
+    public int AdminAuthBurst { get; set; } = 10;
+
+    /// <summary><c>TESSERA_MAX_BODY_BYTES</c>: largest request body accepted. Default 1 MB.</summary>
+    [ConfigurationKeyName("max_body_bytes")]
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The parsed signing algorithm (valid after validation).</summary>
+    public SigningAlgorithm Algorithm => SigningAlgorithms.TryParse(SigningAlg, out var alg) ? alg : SigningAlgorithm.EdDSA;
+}

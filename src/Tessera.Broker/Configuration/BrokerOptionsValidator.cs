@@ -1,0 +1,138 @@
+using Microsoft.Extensions.Options;
+using Tessera.Identity;
+using Tessera.Keys;
+
+namespace Tessera.Broker.Configuration;
+
+/// <summary>Validates <see cref="BrokerOptions"/> at start-up; the first problem stops the process with one line.</summary>
+public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
+{
+    /// <summary>Secrets that are never accepted, whatever their length.</summary>
+    public static readonly IReadOnlySet<string> DeniedSecrets = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "", "change-me-in-production", "changeme", "change-me", "password", "secret", "admin", "tessera",
+        "0123456789abcdef", "aaaaaaaaaaaaaaaa", "passwordpassword", "secretsecretsecret", "admin-secret-admin",
+        "test-secret-test-secret", "my-super-secret-key",
+    };
+
+    /// <summary>Shortest admin secret accepted.</summary>
+    public const int MinSecretLength = 16;
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, BrokerOptions options)
+    {
+        string? problem = FirstProblem(options);
+        return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
+    }
+
+    /// <summary>The first configuration problem, or null. Messages name the setting.</summary>
+    public static string? FirstProblem(BrokerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.AdminSecret is null && string.IsNullOrEmpty(options.AdminSecretHash))
+        {
+            return "no admin secret configured: set TESSERA_ADMIN_SECRET, or run 'tessera init' and pass --config";
+        }
+
+        if (options.AdminSecret is { } secret)
+        {
+            if (secret.Length == 0)
+            {
+                return "TESSERA_ADMIN_SECRET is empty; unset it to use the config file's hash, or set a strong secret";
+            }
+
+            if (DeniedSecrets.Contains(secret.Trim()))
+            {
+                return "TESSERA_ADMIN_SECRET is a known-weak default; run 'tessera init' to generate a secure config, or set a strong secret";
+            }
+
+            if (secret.Length < MinSecretLength)
+            {
+                return $"TESSERA_ADMIN_SECRET is shorter than {MinSecretLength} characters";
+            }
+
+            if (System.Text.Encoding.UTF8.GetByteCount(secret) > 72)
+            {
+                return "TESSERA_ADMIN_SECRET is longer than 72 bytes, the most bcrypt can compare";
+            }
+        }
+        else if (!IsBcryptHash(options.AdminSecretHash!))
+        {
+            return "TESSERA_ADMIN_SECRET_HASH is not a bcrypt hash ($2a$/$2b$/$2y$, 60 characters)";
+        }
+
+        if (!SigningAlgorithms.TryParse(options.SigningAlg, out _))
+        {
+            return $"TESSERA_SIGNING_ALG must be EdDSA, ES256 or RS256 (got '{Printable(options.SigningAlg)}')";
+        }
+
+        if (options.DefaultTtl <= 0)
+        {
+            return "TESSERA_DEFAULT_TTL must be a positive number of seconds";
+        }
+
+        if (options.MaxTtl < 0)
+        {
+            return "TESSERA_MAX_TTL must be 0 (no ceiling) or a positive number of seconds";
+        }
+
+        if (options.MaxTtl > 0 && options.DefaultTtl > options.MaxTtl)
+        {
+            return "TESSERA_DEFAULT_TTL must not exceed TESSERA_MAX_TTL";
+        }
+
+        if (options.AdminTokenTtl is <= 0 or > 86400)
+        {
+            return "TESSERA_ADMIN_TOKEN_TTL must be between 1 and 86400 seconds";
+        }
+
+        if (options.NonceTtl is <= 0 or > 600)
+        {
+            return "TESSERA_NONCE_TTL must be between 1 and 600 seconds";
+        }
+
+        if (!TrustDomain.TryParse(options.TrustDomain, out _))
+        {
+            return "TESSERA_TRUST_DOMAIN must be lowercase letters, digits, '.', '-' or '_'";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Issuer) || options.Issuer.Length > 512)
+        {
+            return "TESSERA_ISSUER must be a non-empty string (a URL is recommended)";
+        }
+
+        if (options.BcryptCost is < 4 or > 31)
+        {
+            return "TESSERA_BCRYPT_COST must be between 4 and 31";
+        }
+
+        if (options.AdminAuthRate <= 0 || options.AdminAuthBurst <= 0)
+        {
+            return "TESSERA_ADMIN_AUTH_RATE and TESSERA_ADMIN_AUTH_BURST must be positive";
+        }
+
+        if (options.MaxBodyBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            return "TESSERA_MAX_BODY_BYTES must be between 1024 and 16777216";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Db))
+        {
+            return "TESSERA_DB must name the SQLite database file";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.SigningKeyPath))
+        {
+            return "TESSERA_SIGNING_KEY_PATH must name the signing key file";
+        }
+
+        return null;
+    }
+
+    /// <summary>True when <paramref name="value"/> looks like a bcrypt hash.</summary>
+    public static bool IsBcryptHash(string value) =>
+        value.Length == 60 && (value.StartsWith("$2a$", StringComparison.Ordinal) || value.StartsWith("$2b$", StringComparison.Ordinal) || value.StartsWith("$2y$", StringComparison.Ordinal));
+
+    private static string Printable(string? value) =>
+        value is null ? "" : new string([.. value.Take(32).Select(c => c is >= ' ' and < (char)127 ? c : '?')]);
+}

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Http;
+using Tessera.Storage.Sqlite;
+
+namespace Tessera.Broker.Health;
+
+/// <summary><c>GET /v1/health</c>.</summary>
+internal static class HealthEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/health", Health);
+
+    private static Task Health(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var started = services.GetRequiredService<BrokerClock>();
+        bool db = services.GetRequiredService<SqliteDatabase>().Ping();
+        var response = new HealthResponse(
+            db ? "ok" : "degraded",
+            BrokerVersion.Value,
+            (long)started.Uptime.TotalSeconds,
+            db,
+            services.GetRequiredService<AuditLog>().Count);
+        return Results.Json(response, BrokerJson.Default.HealthResponse, statusCode: db ? 200 : 503).ExecuteAsync(context);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Reflection;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Admin;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Configuration;
+using Tessera.Broker.Health;
+using Tessera.Broker.Http;
+using Tessera.Broker.Keys;
+using Tessera.Broker.Registration;
+using Tessera.Broker.Revocation;
+using Tessera.Broker.Tokens;
+using Tessera.Errors;
+using Tessera.Keys;
+using Tessera.Storage.Agents;
+using Tessera.Storage.Audit;
+using Tessera.Storage.LaunchTokens;
+using Tessera.Storage.Nonces;
+using Tessera.Storage.Revocations;
+using Tessera.Storage.Sqlite;
+
+namespace Tessera.Broker.Hosting;
+
+/// <summary>Builds the broker web application: configuration, services, pipeline, endpoints.</summary>
+public static class BrokerHost
+{
+    /// <summary>
+    /// Builds the broker. Configuration, lowest precedence first: <paramref name="configFile"/>
+    /// (JSON, flat snake_case keys), environment variables prefixed <c>TESSERA_</c>, then
+    /// <paramref name="overrides"/>.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A setting is invalid; the message names it.</exception>
+    public static WebApplication Build(
+        IEnumerable<string> urls,
+        string? configFile = null,
+        IReadOnlyDictionary<string, string?>? overrides = null,
+        TimeProvider? timeProvider = null,
+        Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Configuration.Sources.Clear();
+        if (configFile is not null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+
+        builder.Configuration.AddEnvironmentVariables("TESSERA_");
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.WebHost.UseUrls([.. urls]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        configureLogging?.Invoke(builder.Logging);
+
+        var options = new BrokerOptions();
+        builder.Configuration.Bind(options);
+        if (BrokerOptionsValidator.FirstProblem(options) is { } problem)
+        {
+            throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [problem]);
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            k.AddServerHeader = false;
+        });
+
+        AddServices(builder.Services, builder.Configuration, options, timeProvider ?? TimeProvider.System);
+        var app = builder.Build();
+        Configure(app);
+        return app;
+    }
+
+    private static void AddServices(IServiceCollection services, IConfiguration configuration, BrokerOptions options, TimeProvider time)
+    {
+        services.AddSingleton(time);
+        services.AddOptions<BrokerOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsValidator>();
+
+        services.AddSingleton(_ => SqliteDatabase.Open(options.Db));
+        services.AddSingleton<SqliteLaunchTokenStore>();
+        services.AddSingleton<ILaunchTokenStore>(sp => sp.GetRequiredService<SqliteLaunchTokenStore>());
+        services.AddSingleton<INonceStore, SqliteNonceStore>();
+        services.AddSingleton<SqliteAgentStore>();
+        services.AddSingleton<IAgentStore>(sp => sp.GetRequiredService<SqliteAgentStore>());
+        services.AddSingleton<IRegistrationStore>(sp => sp.GetRequiredService<SqliteAgentStore>());
+        services.AddSingleton<IRevocationStore, SqliteRevocationStore>();
+        services.AddSingleton<IAuditStore, SqliteAuditStore>();
+
+        services.AddSingleton(sp => SigningKeyFile.LoadOrCreate(options.SigningKeyPath, options.Algorithm, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<RevocationList>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AdminSecretVerifier>();
+        services.AddSingleton<BearerAuthenticator>();
+        services.AddSingleton<BrokerClock>();
+        services.AddSingleton(new DocsLinks(options.Issuer));
+        services.AddHostedService<BrokerMaintenance>();
+
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(AdminEndpoints.AdminAuthRateLimitPolicy, context =>
+                RateLimitPartition.GetTokenBucketLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.AdminAuthBurst,
+                        TokensPerPeriod = options.AdminAuthRate,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    }));
+            limiter.OnRejected = async (ctx, cancellationToken) =>
+            {
+                int seconds = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : 1;
+                ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await new ProblemResult(ErrorCatalog.RateLimited, "rate limit exceeded, try again later", $"wait {seconds} second(s) before retrying").ExecuteAsync(ctx.HttpContext);
+            };
+        });
+    }
+
+    private static void Configure(WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseStatusCodePages(async status =>
+        {
+            var context = status.HttpContext;
+            var error = context.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => ErrorCatalog.NotFound,
+                StatusCodes.Status405MethodNotAllowed => ErrorCatalog.MethodNotAllowed,
+                StatusCodes.Status413PayloadTooLarge => ErrorCatalog.PayloadTooLarge,
+                StatusCodes.Status415UnsupportedMediaType => ErrorCatalog.UnsupportedMediaType,
+                >= 500 => ErrorCatalog.InternalError,
+                _ => ErrorCatalog.InvalidRequest,
+            };
+            string detail = error == ErrorCatalog.NotFound ? "no such endpoint" : error.Title.ToLowerInvariant();
+            await new ProblemResult(error, detail).ExecuteAsync(context);
+        });
+        app.UseRateLimiter();
+
+        AdminEndpoints.Map(app);
+        RegistrationEndpoints.Map(app);
+        TokenEndpoints.Map(app);
+        HealthEndpoints.Map(app);
+        KeyEndpoints.Map(app);
+        app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml"));
+        app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8"));
+
+        // Load the live revocation set before the first request is served.
+        app.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _ = app.Services.GetRequiredService<AuditLog>();
+        _ = app.Services.GetRequiredService<AdminSecretVerifier>();
+        _ = app.Services.GetRequiredService<TokenService>();
+    }
+
+    private static async Task WriteResourceAsync(HttpContext context, string name, string contentType)
+    {
+        await using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name);
+        if (stream is null)
+        {
+            await new ProblemResult(ErrorCatalog.NotFound, "no such document").ExecuteAsync(context);
+            return;
+        }
+
+        context.Response.ContentType = contentType;
+        await stream.CopyToAsync(context.Response.Body, context.RequestAborted);
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.AspNetCore.Http;
+using Tessera.Broker.Revocation;
+using Tessera.Broker.Tokens;
+using Tessera.Errors;
+using Tessera.Scopes;
+using Tessera.Tokens;
+
+namespace Tessera.Broker.Http;
+
+/// <summary>
+/// Authenticates the <c>Authorization: Bearer</c> token of a broker request: signature, issuer,
+/// time, then revocation, then (optionally) a required scope. Answers as the seed broker does,
+/// plus RFC 6750 <c>WWW-Authenticate</c> challenges.
+/// </summary>
+internal sealed class BearerAuthenticator(TokenService tokens, RevocationList revocations)
+{
+    public BearerResult Authenticate(HttpContext context, Scope? requiredScope = null)
+    {
+        string? header = context.Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return BearerResult.Fail(new ProblemResult(ErrorCatalog.Unauthorized, "missing authorization header", "send Authorization: Bearer <token>", "Bearer realm=\"tessera\""), TokenError.None);
+        }
+
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return BearerResult.Fail(new ProblemResult(ErrorCatalog.Unauthorized, "invalid authorization scheme", "use the Bearer scheme", "Bearer realm=\"tessera\", error=\"invalid_request\""), TokenError.None);
+        }
+
+        string token = header["Bearer ".Length..].Trim();
+        var result = tokens.Verify(token);
+        if (!result.IsValid)
+        {
+            return BearerResult.Fail(
+                new ProblemResult(ErrorCatalog.Unauthorized, "token verification failed", Hint(result.Error), $"Bearer realm=\"tessera\", error=\"invalid_token\", error_description=\"{result.Reason}\""),
+                result.Error);
+        }
+
+        if (revocations.IsRevoked(result.Claims))
+        {
+            return BearerResult.Fail(
+                new ProblemResult(ErrorCatalog.InsufficientScope, "token has been revoked", "obtain a fresh token by registering again", "Bearer realm=\"tessera\", error=\"invalid_token\", error_description=\"token revoked\""),
+                TokenError.None,
+                result.Claims,
+                revoked: true);
+        }
+
+        if (requiredScope is { } scope && !Grants(result.Claims, scope))
+        {
+            return BearerResult.Fail(
+                new ProblemResult(ErrorCatalog.InsufficientScope, $"token lacks required scope: {scope.Value}", null, $"Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope.Value}\""),
+                TokenError.None,
+                result.Claims);
+        }
+
+        return BearerResult.Ok(result.Claims, token);
+    }
+
+    private static bool Grants(AccessTokenClaims claims, Scope required)
+    {
+        foreach (string s in claims.Scope)
+        {
+            if (Scope.TryParse(s, out var held, out _) && held.Covers(required))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Hint(TokenError error) => error switch
+    {
+        TokenError.Expired => "the token expired: renew before expiry or obtain a new one",
+        TokenError.NotYetValid => "the token is not valid yet: check clock synchronisation",
+        _ => "obtain a new token from the broker",
+    };
+}
+
+/// <summary>The outcome of a bearer check.</summary>
+internal readonly record struct BearerResult(AccessTokenClaims? Claims, string? Token, ProblemResult? Problem, TokenError Error, bool Revoked)
+{
+    public static BearerResult Ok(AccessTokenClaims claims, string token) => new(claims, token, null, TokenError.None, false);
+
+    public static BearerResult Fail(ProblemResult problem, TokenError error, AccessTokenClaims? claims = null, bool revoked = false) =>
+        new(claims, null, problem, error, revoked);
+}

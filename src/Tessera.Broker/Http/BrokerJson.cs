@@ -1,0 +1,27 @@
+using System.Text.Json.Serialization;
+using Tessera.Broker.Admin;
+using Tessera.Broker.Health;
+using Tessera.Broker.Registration;
+using Tessera.Broker.Tokens;
+
+namespace Tessera.Broker.Http;
+
+/// <summary>Source-generated JSON for every broker request and response (no reflection per request).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    NumberHandling = JsonNumberHandling.Strict,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow,
+    MaxDepth = 16)]
+[JsonSerializable(typeof(AdminAuthRequest))]
+[JsonSerializable(typeof(AdminAuthResponse))]
+[JsonSerializable(typeof(LaunchTokenRequest))]
+[JsonSerializable(typeof(LaunchTokenResponse))]
+[JsonSerializable(typeof(ChallengeResponse))]
+[JsonSerializable(typeof(RegisterRequest))]
+[JsonSerializable(typeof(RegisterResponse))]
+[JsonSerializable(typeof(ValidateRequest))]
+[JsonSerializable(typeof(ValidateSuccess))]
+[JsonSerializable(typeof(ValidateFailure))]
+[JsonSerializable(typeof(RenewResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+internal sealed partial class BrokerJson : JsonSerializerContext;

@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
+using Tessera.Errors;
+
+namespace Tessera.Broker.Http;
+
+/// <summary>
+/// Reads a JSON request body with a size limit and turns every way it can be wrong into a
+/// <see cref="Failure"/>: too large (413), not JSON (415), malformed or mistyped (400 naming the field).
+/// </summary>
+internal static class JsonBody
+{
+    public static async Task<BodyResult<T>> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo, int maxBytes)
+        where T : class
+    {
+        var request = context.Request;
+        if (request.ContentLength > maxBytes)
+        {
+            return TooLarge<T>(maxBytes);
+        }
+
+        if (!string.IsNullOrEmpty(request.ContentType) && !IsJson(request.ContentType))
+        {
+            return new(null, new Failure(ErrorCatalog.UnsupportedMediaType, "Content-Type must be application/json"));
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBytes + 1, 16 * 1024));
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length > maxBytes)
+                    {
+                        return TooLarge<T>(maxBytes);
+                    }
+
+                    byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                    buffer = bigger;
+                }
+
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
+                }
+                catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return TooLarge<T>(maxBytes);
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > maxBytes)
+                {
+                    return TooLarge<T>(maxBytes);
+                }
+            }
+
+            if (length == 0)
+            {
+                return new(null, new Failure(ErrorCatalog.InvalidRequest, "malformed JSON body", "send a JSON object"));
+            }
+
+            try
+            {
+                var value = JsonSerializer.Deserialize(buffer.AsSpan(0, length), typeInfo);
+                return value is null
+                    ? new(null, new Failure(ErrorCatalog.InvalidRequest, "malformed JSON body", "send a JSON object"))
+                    : new(value, null);
+            }
+            catch (JsonException ex)
+            {
+                string? field = FieldOf(ex.Path);
+                return new(null, field is null
+                    ? new Failure(ErrorCatalog.InvalidRequest, "malformed JSON body", "send a JSON object")
+                    : new Failure(ErrorCatalog.InvalidRequest, $"malformed JSON body: field '{field}' has the wrong type or value"));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    private static BodyResult<T> TooLarge<T>(int maxBytes)
+        where T : class =>
+        new(null, new Failure(ErrorCatalog.PayloadTooLarge, $"request body must not exceed {(maxBytes == 1024 * 1024 ? "1 MB" : maxBytes + " bytes")}"));
+
+    private static bool IsJson(string contentType)
+    {
+        var media = contentType.AsSpan();
+        int semicolon = media.IndexOf(';');
+        if (semicolon >= 0)
+        {
+            media = media[..semicolon];
+        }
+
+        media = media.Trim();
+        return media.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+               media.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string? FieldOf(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$" || !path.StartsWith("$.", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var name = path.AsSpan(2);
+        int end = name.IndexOfAny('.', '[');
+        if (end >= 0)
+        {
+            name = name[..end];
+        }
+
+        // Field names are echoed; keep them to what a real field can be.
+        foreach (char c in name)
+        {
+            if (!(c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+            {
+                return null;
+            }
+        }
+
+        return name.Length is > 0 and <= 64 ? name.ToString() : null;
+    }
+}
+
+/// <summary>A parsed body or the reason it was refused.</summary>
+internal readonly record struct BodyResult<T>(T? Value, Failure? Failure)
+    where T : class;

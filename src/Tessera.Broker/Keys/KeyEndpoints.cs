@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Configuration;
+using Tessera.Keys;
+
+namespace Tessera.Broker.Keys;
+
+/// <summary><c>GET /.well-known/jwks.json</c> and the issuer metadata document.</summary>
+internal static class KeyEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/.well-known/jwks.json", JwksAsync);
+        app.MapGet("/.well-known/oauth-authorization-server", MetadataAsync);
+        app.MapGet("/.well-known/tessera-configuration", MetadataAsync);
+    }
+
+    private static async Task JwksAsync(HttpContext context)
+    {
+        var ring = context.RequestServices.GetRequiredService<SigningKeyRing>();
+        context.Response.ContentType = "application/jwk-set+json";
+        context.Response.Headers.CacheControl = "public, max-age=300";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteStartArray("keys");
+        foreach (var key in ring.All)
+        {
+            key.PublicKey.WriteJwk(writer);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static async Task MetadataAsync(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<BrokerOptions>>().Value;
+        string issuer = options.Issuer.TrimEnd('/');
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("issuer", options.Issuer);
+        writer.WriteString("jwks_uri", issuer + "/.well-known/jwks.json");
+        writer.WriteString("challenge_endpoint", issuer + "/v1/challenge");
+        writer.WriteString("registration_endpoint", issuer + "/v1/register");
+        writer.WriteString("token_validation_endpoint", issuer + "/v1/token/validate");
+        writer.WriteString("token_renewal_endpoint", issuer + "/v1/token/renew");
+        writer.WriteString("token_release_endpoint", issuer + "/v1/token/release");
+        writer.WriteStartArray("token_signing_alg_values_supported");
+        writer.WriteStringValue(options.Algorithm.Name());
+        writer.WriteEndArray();
+        writer.WriteString("access_token_type", "at+jwt");
+        writer.WriteString("spiffe_trust_domain", options.TrustDomain);
+        writer.WriteString("service_documentation", issuer + "/v1/openapi.yaml");
+        writer.WriteEndObject();
+    }
+}

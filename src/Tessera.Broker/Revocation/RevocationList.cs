@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Tessera.Storage.Revocations;
+using Tessera.Tokens;
+
+namespace Tessera.Broker.Revocation;
+
+/// <summary>
+/// The live revocation set, held in memory so a check is a hash probe, not a query. Loaded
+/// from the store at start; every revocation is persisted before it enters the set.
+/// </summary>
+public sealed class RevocationList
+{
+    private readonly ConcurrentDictionary<(string Level, string Target), long> _entries = new();
+    private readonly IRevocationStore _store;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates an empty list over <paramref name="store"/>.</summary>
+    public RevocationList(IRevocationStore store, TimeProvider time)
+    {
+        _store = store;
+        _time = time;
+    }
+
+    /// <summary>Number of live entries.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Loads every unexpired entry from the store.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        long after = 0;
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        while (true)
+        {
+            var page = await _store.ListAsync(after, now, 1000, cancellationToken);
+            foreach (var entry in page)
+            {
+                _entries[(entry.Level, entry.Target)] = entry.ExpiresAtMs;
+                after = entry.Sequence;
+            }
+
+            if (page.Count < 1000)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Persists a revocation, then makes it live.</summary>
+    public async Task<RevocationRecord> RevokeAsync(string level, string target, string reason, long expiresAtMs, CancellationToken cancellationToken)
+    {
+        var stored = await _store.AddAsync(
+            new RevocationRecord
+            {
+                Level = level,
+                Target = target,
+                Reason = reason,
+                RevokedAtMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+                ExpiresAtMs = expiresAtMs,
+            },
+            cancellationToken);
+        _entries.AddOrUpdate((level, target), stored.ExpiresAtMs, (_, old) => Math.Max(old, stored.ExpiresAtMs));
+        return stored;
+    }
+
+    /// <summary>True when any live entry matches the token.</summary>
+    public bool IsRevoked(AccessTokenClaims claims)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (_entries.IsEmpty)
+        {
+            return false;
+        }
+
+        return _entries.ContainsKey((RevocationLevel.Token, claims.JwtId)) ||
+               _entries.ContainsKey((RevocationLevel.Agent, claims.Subject)) ||
+               (claims.TaskId is { } task && _entries.ContainsKey((RevocationLevel.Task, task)));
+    }
+
+    /// <summary>Drops entries whose tokens have all expired, from memory and the store.</summary>
+    public async Task PurgeAsync(CancellationToken cancellationToken)
+    {
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var pair in _entries)
+        {
+            if (pair.Value <= now)
+            {
+                _entries.TryRemove(pair);
+            }
+        }
+
+        await _store.PurgeExpiredAsync(now, cancellationToken);
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Admin;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Configuration;
+using Tessera.Broker.Http;
+using Tessera.Broker.Revocation;
+using Tessera.Errors;
+using Tessera.Storage.Agents;
+using Tessera.Storage.Revocations;
+
+namespace Tessera.Broker.Tokens;
+
+/// <summary><c>POST /v1/token/validate</c>, <c>/v1/token/renew</c>, <c>/v1/token/release</c>.</summary>
+internal static class TokenEndpoints
+{
+    private const string InvalidTokenMessage = "token is invalid or expired";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/token/validate", ValidateAsync);
+        app.MapPost("/v1/token/renew", RenewAsync);
+        app.MapPost("/v1/token/release", ReleaseAsync);
+    }
+
+    private static async Task ValidateAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
+        var time = services.GetRequiredService<TimeProvider>();
+        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.ValidateRequest, options.MaxBodyBytes);
+        if (body.Failure is { } bad)
+        {
+            await ProblemResult.From(bad).ExecuteAsync(context);
+            return;
+        }
+
+        if (string.IsNullOrEmpty(body.Value!.Token))
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "token field is required").ExecuteAsync(context);
+            return;
+        }
+
+        var result = services.GetRequiredService<TokenService>().Verify(body.Value.Token);
+        var audit = services.GetRequiredService<AuditLog>();
+        if (!result.IsValid)
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"token validation failed | reason={result.Reason}"), cancellationToken: context.RequestAborted);
+            await Results.Json(new ValidateFailure(false, InvalidTokenMessage), BrokerJson.Default.ValidateFailure).ExecuteAsync(context);
+            return;
+        }
+
+        var claims = result.Claims;
+        if (services.GetRequiredService<RevocationList>().IsRevoked(claims))
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRevokedAccess, "denied", $"revoked token presented for validation | jti={claims.JwtId}", claims.Subject, claims.TaskId, claims.OrchId), cancellationToken: context.RequestAborted);
+            await Results.Json(new ValidateFailure(false, InvalidTokenMessage), BrokerJson.Default.ValidateFailure).ExecuteAsync(context);
+            return;
+        }
+
+        var view = new ClaimsView(claims.Issuer, claims.Subject, [.. claims.Audience], claims.ExpiresAt, claims.NotBefore, claims.IssuedAt, claims.JwtId, [.. claims.Scope], claims.ClientId, claims.TaskId, claims.OrchId);
+        await Results.Json(new ValidateSuccess(true, view), BrokerJson.Default.ValidateSuccess).ExecuteAsync(context);
+    }
+
+    private static async Task RenewAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var time = services.GetRequiredService<TimeProvider>();
+        var audit = services.GetRequiredService<AuditLog>();
+        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context);
+        if (auth.Problem is { } denied)
+        {
+            await audit.RecordAsync(
+                AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | {denied.Detail}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
+                cancellationToken: context.RequestAborted);
+            await denied.ExecuteAsync(context);
+            return;
+        }
+
+        var old = auth.Claims!;
+        var tokens = services.GetRequiredService<TokenService>();
+
+        // Admin tokens are renewed by authenticating again; only agent tokens renew here.
+        var agent = await services.GetRequiredService<IAgentStore>().FindAsync(old.Subject, context.RequestAborted);
+        if (agent is null)
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | subject is not a registered agent", old.Subject), cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.Unauthorized, "token renewal failed", "only agent tokens can be renewed; admins authenticate again").ExecuteAsync(context);
+            return;
+        }
+
+        // Same lifetime as the token being renewed, never above the launch policy or the broker ceiling.
+        int ttl = tokens.ClampToCeiling(Math.Min(old.Lifetime, agent.MaxTtl));
+
+        // The predecessor dies first, so at most one of the pair is ever live.
+        await services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Token, old.JwtId, "renewed", old.ExpiresAt * 1000, context.RequestAborted);
+        var (token, claims) = tokens.Issue(old.Subject, old.Audience, old.Scope, ttl, old.TaskId, old.OrchId, old.ClientId);
+        await audit.RecordAsync(
+            AuditDraft.Of(time, AuditEventTypes.TokenRenewed, "success", $"token renewed | old_jti={old.JwtId} | new_jti={claims.JwtId} | ttl={ttl}", old.Subject, old.TaskId, old.OrchId),
+            cancellationToken: context.RequestAborted);
+        await Results.Json(new RenewResponse(token, ttl, "Bearer"), BrokerJson.Default.RenewResponse).ExecuteAsync(context);
+    }
+
+    private static async Task ReleaseAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var time = services.GetRequiredService<TimeProvider>();
+        var audit = services.GetRequiredService<AuditLog>();
+        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context);
+        if (auth.Problem is { } denied)
+        {
+            await AdminEndpoints.AuditDenied(audit, time, auth, denied, context);
+            await denied.ExecuteAsync(context);
+            return;
+        }
+
+        var claims = auth.Claims!;
+        await services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Token, claims.JwtId, "released", claims.ExpiresAt * 1000, context.RequestAborted);
+        await audit.RecordAsync(
+            AuditDraft.Of(time, AuditEventTypes.TokenReleased, "success", $"token released | jti={claims.JwtId}", claims.Subject, claims.TaskId, claims.OrchId),
+            cancellationToken: context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Hosting;
+
+namespace Tessera.Cli.Commands;
+
+/// <summary>Builds and runs the broker; configuration problems become one FATAL line and exit code 1.</summary>
+internal static class BrokerRunner
+{
+    public static async Task<int> RunAsync(
+        IEnumerable<string> urls, string? configFile, IReadOnlyDictionary<string, string?>? overrides, TextWriter output, TextWriter error, CancellationToken cancellationToken, Action? onStarted = null)
+    {
+        if (configFile is not null && !File.Exists(configFile))
+        {
+            await error.WriteLineAsync($"FATAL: config file not found at path: {configFile}");
+            return 1;
+        }
+
+        WebApplication app;
+        try
+        {
+            app = BrokerHost.Build(urls, configFile, overrides);
+        }
+        catch (OptionsValidationException ex)
+        {
+            await error.WriteLineAsync("FATAL: " + ex.Failures.First());
+            return 1;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException)
+        {
+            await error.WriteLineAsync("FATAL: " + OneLine(ex));
+            return 1;
+        }
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+            await output.WriteLineAsync($"Tessera broker listening on {string.Join(", ", app.Urls)}");
+            onStarted?.Invoke();
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        }
+        catch (IOException ex)
+        {
+            await error.WriteLineAsync("FATAL: " + OneLine(ex));
+            return 1;
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    private static string OneLine(Exception ex)
+    {
+        var message = ex.Message;
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return newline >= 0 ? message[..newline].TrimEnd() : message;
+    }
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Tessera.Cli.Commands;
+
+var root = new RootCommand("Tessera: identity and authorization for AI agents.")
+{
+    ServeCommand.Create(Console.Out, Console.Error),
+    DevCommand.Create(Console.Out, Console.Error),
+    InitCommand.Create(Console.Out, Console.Error),
+};
+return await root.Parse(args).InvokeAsync();

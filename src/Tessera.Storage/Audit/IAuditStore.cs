@@ -1,0 +1,19 @@
+using Tessera.Audit;
+
+namespace Tessera.Storage.Audit;
+
+/// <summary>The hash-chained audit log.</summary>
+public interface IAuditStore
+{
+    /// <summary>
+    /// Appends a batch in one transaction: reads the chain head, links and hashes each draft in
+    /// order, commits once. Returns the stored events. Safe against concurrent appenders.
+    /// </summary>
+    Task<IReadOnlyList<AuditEvent>> AppendAsync(IReadOnlyList<AuditEventDraft> drafts, CancellationToken cancellationToken);
+
+    /// <summary>Number of events.</summary>
+    Task<long> CountAsync(CancellationToken cancellationToken);
+
+    /// <summary>Events with sequence greater than <paramref name="afterSequence"/>, in order.</summary>
+    Task<IReadOnlyList<AuditEvent>> ReadAsync(long afterSequence, int limit, CancellationToken cancellationToken);
+}

@@ -1,0 +1,14 @@
+namespace Tessera.Storage.Revocations;
+
+/// <summary>Persisted revocations; the broker keeps the live set in memory and reloads it from here.</summary>
+public interface IRevocationStore
+{
+    /// <summary>Adds a revocation; idempotent per (level, target): a repeat only extends the expiry. Returns the stored entry.</summary>
+    Task<RevocationRecord> AddAsync(RevocationRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Entries after <paramref name="afterSequence"/> that have not expired at <paramref name="nowMs"/>, in order.</summary>
+    Task<IReadOnlyList<RevocationRecord>> ListAsync(long afterSequence, long nowMs, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes entries that can no longer match a valid token; returns how many.</summary>
+    Task<int> PurgeExpiredAsync(long nowMs, CancellationToken cancellationToken);
+}

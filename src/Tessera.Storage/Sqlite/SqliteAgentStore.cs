@@ -1,0 +1,99 @@
+using System.Globalization;
+using Tessera.Storage.Agents;
+using Tessera.Storage.LaunchTokens;
+
+namespace Tessera.Storage.Sqlite;
+
+/// <summary>Agents and the atomic registration transaction in SQLite.</summary>
+public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRegistrationStore
+{
+    /// <inheritdoc />
+    public Task<LaunchTokenConsumeResult> RegisterAsync(AgentRecord agent, long nowMs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        return database.WriteAsync(
+            (connection, transaction) =>
+            {
+                using (var use = connection.CreateCommand())
+                {
+                    use.Transaction = transaction;
+                    use.CommandText = """
+                        UPDATE launch_tokens SET use_count = use_count + 1
+                        WHERE token_hash = $h AND expires_at_ms > $now AND (single_use = 0 OR use_count = 0)
+                        """;
+                    use.Parameters.AddWithValue("$h", agent.LaunchTokenHash);
+                    use.Parameters.AddWithValue("$now", nowMs);
+                    if (use.ExecuteNonQuery() != 1)
+                    {
+                        var existing = SqliteLaunchTokenStore.Find(connection, transaction, agent.LaunchTokenHash);
+                        return existing is null ? LaunchTokenConsumeResult.NotFound
+                            : existing.ExpiresAtMs <= nowMs ? LaunchTokenConsumeResult.Expired
+                            : LaunchTokenConsumeResult.AlreadyConsumed;
+                    }
+                }
+
+                using (var insert = connection.CreateCommand())
+                {
+                    insert.Transaction = transaction;
+                    insert.CommandText = """
+                        INSERT INTO agents (agent_id, orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms)
+                        VALUES ($id, $o, $t, $n, $k, $h, $s, $a, $m, $c)
+                        """;
+                    insert.Parameters.AddWithValue("$id", agent.AgentId);
+                    insert.Parameters.AddWithValue("$o", agent.OrchId);
+                    insert.Parameters.AddWithValue("$t", agent.TaskId);
+                    insert.Parameters.AddWithValue("$n", agent.AgentName);
+                    insert.Parameters.AddWithValue("$k", agent.PublicKey);
+                    insert.Parameters.AddWithValue("$h", agent.LaunchTokenHash);
+                    insert.Parameters.AddWithValue("$s", StorageJson.Write(agent.Scope));
+                    insert.Parameters.AddWithValue("$a", StorageJson.Write(agent.Audience));
+                    insert.Parameters.AddWithValue("$m", agent.MaxTtl);
+                    insert.Parameters.AddWithValue("$c", agent.CreatedAtMs);
+                    insert.ExecuteNonQuery();
+                }
+
+                return LaunchTokenConsumeResult.Consumed;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<AgentRecord?> FindAsync(string agentId, CancellationToken cancellationToken) =>
+        Task.FromResult(database.Read(connection =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = """
+                SELECT orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms
+                FROM agents WHERE agent_id = $id
+                """;
+            cmd.Parameters.AddWithValue("$id", agentId);
+            using var reader = cmd.ExecuteReader();
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            return new AgentRecord
+            {
+                AgentId = agentId,
+                OrchId = reader.GetString(0),
+                TaskId = reader.GetString(1),
+                AgentName = reader.GetString(2),
+                PublicKey = (byte[])reader.GetValue(3),
+                LaunchTokenHash = reader.GetString(4),
+                Scope = StorageJson.Read(reader.GetString(5)),
+                Audience = StorageJson.Read(reader.GetString(6)),
+                MaxTtl = reader.GetInt32(7),
+                CreatedAtMs = reader.GetInt64(8),
+            };
+        }));
+
+    /// <inheritdoc />
+    public Task<long> CountAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(database.Read(connection =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM agents";
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }));
+}

@@ -1,0 +1,83 @@
+using Tessera.Storage.Revocations;
+
+namespace Tessera.Storage.Sqlite;
+
+/// <summary>Revocations in SQLite.</summary>
+public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocationStore
+{
+    /// <inheritdoc />
+    public Task<RevocationRecord> AddAsync(RevocationRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return database.WriteAsync(
+            (connection, transaction) =>
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = transaction;
+                cmd.CommandText = """
+                    INSERT INTO revocations (level, target, reason, revoked_at_ms, expires_at_ms)
+                    VALUES ($l, $t, $r, $at, $e)
+                    ON CONFLICT (level, target) DO UPDATE SET expires_at_ms = MAX(expires_at_ms, excluded.expires_at_ms)
+                    RETURNING seq, reason, revoked_at_ms, expires_at_ms
+                    """;
+                cmd.Parameters.AddWithValue("$l", record.Level);
+                cmd.Parameters.AddWithValue("$t", record.Target);
+                cmd.Parameters.AddWithValue("$r", record.Reason);
+                cmd.Parameters.AddWithValue("$at", record.RevokedAtMs);
+                cmd.Parameters.AddWithValue("$e", record.ExpiresAtMs);
+                using var reader = cmd.ExecuteReader();
+                reader.Read();
+                return record with
+                {
+                    Sequence = reader.GetInt64(0),
+                    Reason = reader.GetString(1),
+                    RevokedAtMs = reader.GetInt64(2),
+                    ExpiresAtMs = reader.GetInt64(3),
+                };
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RevocationRecord>> ListAsync(long afterSequence, long nowMs, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<RevocationRecord>>(database.Read(connection =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = """
+                SELECT seq, level, target, reason, revoked_at_ms, expires_at_ms FROM revocations
+                WHERE seq > $after AND expires_at_ms > $now ORDER BY seq LIMIT $limit
+                """;
+            cmd.Parameters.AddWithValue("$after", afterSequence);
+            cmd.Parameters.AddWithValue("$now", nowMs);
+            cmd.Parameters.AddWithValue("$limit", limit);
+            using var reader = cmd.ExecuteReader();
+            var list = new List<RevocationRecord>();
+            while (reader.Read())
+            {
+                list.Add(new RevocationRecord
+                {
+                    Sequence = reader.GetInt64(0),
+                    Level = reader.GetString(1),
+                    Target = reader.GetString(2),
+                    Reason = reader.GetString(3),
+                    RevokedAtMs = reader.GetInt64(4),
+                    ExpiresAtMs = reader.GetInt64(5),
+                });
+            }
+
+            return list;
+        }));
+
+    /// <inheritdoc />
+    public Task<int> PurgeExpiredAsync(long nowMs, CancellationToken cancellationToken) =>
+        database.WriteAsync(
+            (connection, transaction) =>
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = transaction;
+                cmd.CommandText = "DELETE FROM revocations WHERE expires_at_ms <= $now";
+                cmd.Parameters.AddWithValue("$now", nowMs);
+                return cmd.ExecuteNonQuery();
+            },
+            cancellationToken);
+}
