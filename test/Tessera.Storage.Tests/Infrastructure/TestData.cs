@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Text;
+using Tessera.Storage.Agents;
+using Tessera.Storage.Audit;
+using Tessera.Storage.LaunchTokens;
+using Tessera.Storage.Revocations;
+
+namespace Tessera.Storage.Tests.Infrastructure;
+
+/// <summary>Builders for store records. All times are relative to the fixed instant <see cref="Now"/>.</summary>
+public static class TestData
+{
+    /// <summary>The fixed "current time" of the suites, Unix ms (2025-06-15).</summary>
+    public const long Now = 1_750_000_000_000;
+
+    public const long Minute = 60_000;
+
+    public const long Hour = 60 * Minute;
+
+    /// <summary>A lowercase hex SHA-256, as launch tokens are keyed.</summary>
+    public static string TokenHash(string seed) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)));
+
+    public static LaunchTokenRecord LaunchToken(string seed, bool singleUse = true, long expiresAtMs = Now + Hour) => new()
+    {
+        TokenHash = TokenHash(seed),
+        AgentName = "agent-" + seed,
+        AllowedScope = ["read:data:*", "write:reports:q3"],
+        AllowedAudience = ["https://api.example.test"],
+        MaxTtl = 900,
+        SingleUse = singleUse,
+        CreatedBy = "admin",
+        CreatedAtMs = Now - Minute,
+        ExpiresAtMs = expiresAtMs,
+    };
+
+    public static AgentRecord Agent(string agentId, string launchTokenHash) => new()
+    {
+        AgentId = agentId,
+        OrchId = "orch-1",
+        TaskId = "task-1",
+        AgentName = "analyst",
+        PublicKey = PublicKeyFor(agentId),
+        LaunchTokenHash = launchTokenHash,
+        Scope = ["read:data:customers"],
+        Audience = ["https://api.example.test"],
+        MaxTtl = 900,
+        CreatedAtMs = Now,
+    };
+
+    /// <summary>A deterministic 32-byte "public key" per agent id.</summary>
+    public static byte[] PublicKeyFor(string agentId) => SHA256.HashData(Encoding.UTF8.GetBytes("key:" + agentId));
+
+    public static string AgentId(int n) => $"spiffe://tessera.test/agent/orch-1/task-1/{n:D4}";
+
+    public static RevocationRecord Revocation(string level, string target, long expiresAtMs, string reason = "released") => new()
+    {
+        Level = level,
+        Target = target,
+        Reason = reason,
+        RevokedAtMs = Now,
+        ExpiresAtMs = expiresAtMs,
+    };
+
+    public static AuditEventDraft Draft(string detail, long timestampMs = Now) => new()
+    {
+        TimestampMs = timestampMs,
+        EventType = "token_issued",
+        AgentId = "spiffe://tessera.test/agent/a",
+        TaskId = "task-1",
+        OrchId = "orch-1",
+        Detail = detail,
+        Resource = "https://api.example.test",
+        Outcome = "success",
+        DelegDepth = 0,
+        DelegChainHash = "",
+    };
+
+    public static AuditEventDraft[] Drafts(string prefix, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => Draft($"{prefix}/item-{i:D2}", Now + i))];
+}
