@@ -78,3 +78,22 @@ public sealed class AdminAuthRateLimitTests
         Assert.Equal("rate_limited", problem["error_code"]!.GetValue<string>());
     }
 }
+
+public sealed class PublicRateLimitTests
+{
+    [Fact]
+    public async Task Challenge_Returns429_WhenOneAddressExceedsThePublicBurst()
+    {
+        await using var broker = await BrokerFixture.StartAsync(new Dictionary<string, string?> { ["public_rate"] = "1", ["public_burst"] = "5" });
+        var responses = new List<HttpResponseMessage>();
+        for (int i = 0; i < 8; i++)
+        {
+            responses.Add(await broker.Client.GetAsync("/v1/challenge"));
+        }
+
+        Assert.True(responses.Take(5).All(r => r.StatusCode == HttpStatusCode.OK));
+        var limited = responses.Skip(5).Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        Assert.Equal("rate_limited", (await BrokerFixture.ProblemAsync(limited[0]))["error_code"]!.GetValue<string>());
+    }
+}

@@ -76,7 +76,7 @@ public sealed class HttpConventionsTests(SharedBroker shared) : IClassFixture<Sh
     [Fact]
     public async Task Metadata_NamesIssuerAndJwksUri()
     {
-        var metadata = (await Broker.Client.GetFromJsonAsync<JsonObject>("/.well-known/oauth-authorization-server"))!;
+        var metadata = (await Broker.Client.GetFromJsonAsync<JsonObject>("/.well-known/tessera-configuration"))!;
 
         Assert.Equal("http://tessera.test", metadata["issuer"]!.GetValue<string>());
         Assert.Equal("http://tessera.test/.well-known/jwks.json", metadata["jwks_uri"]!.GetValue<string>());

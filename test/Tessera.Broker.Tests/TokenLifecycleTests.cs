@@ -254,3 +254,45 @@ public sealed class TokenExpiryTests
         Assert.Equal(200, agent["expires_in"]!.GetValue<int>());
     }
 }
+
+public sealed class RenewRaceTests
+{
+    [Fact]
+    public async Task Renew_HasExactlyOneWinner_WhenTheSameTokenIsRenewedConcurrently()
+    {
+        await using var broker = await BrokerFixture.StartAsync();
+        var (agent, _) = await broker.RegisterAsync();
+        string token = agent["access_token"]!.GetValue<string>();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => broker.PostWithBearerAsync("/v1/token/renew", token)));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(19, responses.Count(r => r.StatusCode == HttpStatusCode.Forbidden));
+    }
+}
+
+public sealed class AdminScopeIsolationTests
+{
+    [Fact]
+    public async Task LaunchToken_RefusesAdminNamespaceScopes()
+    {
+        await using var broker = await BrokerFixture.StartAsync();
+        string admin = await broker.AdminTokenAsync();
+
+        var response = await broker.PostWithBearerAsync("/v1/admin/launch-tokens", admin, new { agent_name = "x", allowed_scope = new[] { "admin:launch-tokens:*" } });
+
+        await RegistrationTests.AssertProblem(response, 400, "invalid_scope_format", "scope 'admin:launch-tokens:*' is in the admin: namespace, which is reserved for the broker's own admin tokens");
+    }
+
+    [Fact]
+    public async Task AgentWithWildcardGrant_CannotUseAdminEndpoints()
+    {
+        await using var broker = await BrokerFixture.StartAsync();
+        string launch = await broker.LaunchTokenAsync(["*:*:*"]);
+        var (agent, _) = await broker.RegisterAsync(launch, ["*:*:*"]);
+
+        var response = await broker.PostWithBearerAsync("/v1/admin/launch-tokens", agent["access_token"]!.GetValue<string>(), new { agent_name = "x", allowed_scope = new[] { "a:b" } });
+
+        await RegistrationTests.AssertProblem(response, 403, "insufficient_scope", "token lacks required scope: admin:launch-tokens:*");
+    }
+}

@@ -75,9 +75,10 @@ public sealed partial class ScopePropertyTests
     [Property]
     public Property Covers_IsTransitive_ForRandomSameLengthTriples(ScopeTriple t)
     {
+        // Not a conditional property: with random triples the premise is rare, and FsCheck would
+        // give up. The widening-chain property below covers the premise-true case densely.
         bool premise = t.A.Covers(t.B) && t.B.Covers(t.C);
-        return Prop.Implies(premise, () => t.A.Covers(t.C))
-            .Classify(premise, "premise holds");
+        return (!premise || t.A.Covers(t.C)).Classify(premise, "premise holds");
     }
 
     [Property]

@@ -134,6 +134,14 @@ internal static class AdminEndpoints
             return (null, null, new Failure(ErrorCatalog.InvalidScopeFormat, scopeError));
         }
 
+        foreach (var scope in scopes.Items)
+        {
+            if (scope.Value.StartsWith("admin:", StringComparison.Ordinal))
+            {
+                return (null, null, new Failure(ErrorCatalog.InvalidScopeFormat, $"scope '{scope.Value}' is in the admin: namespace, which is reserved for the broker's own admin tokens"));
+            }
+        }
+
         int maxTtl = request.MaxTtl ?? options.DefaultTtl;
         if (maxTtl <= 0)
         {

@@ -68,6 +68,14 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("admin_auth_burst")]
     public int AdminAuthBurst { get; set; } = 10;
 
+    /// <summary><c>TESSERA_PUBLIC_RATE</c>: requests per second per client address to the unauthenticated endpoints (challenge, register, validate). Default 100.</summary>
+    [ConfigurationKeyName("public_rate")]
+    public int PublicRate { get; set; } = 100;
+
+    /// <summary><c>TESSERA_PUBLIC_BURST</c>: burst for the unauthenticated endpoints per client address. Default 200.</summary>
+    [ConfigurationKeyName("public_burst")]
+    public int PublicBurst { get; set; } = 200;
+
     /// <summary><c>TESSERA_MAX_BODY_BYTES</c>: largest request body accepted. Default 1 MB.</summary>
     [ConfigurationKeyName("max_body_bytes")]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;

@@ -111,6 +111,11 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             return "TESSERA_ADMIN_AUTH_RATE and TESSERA_ADMIN_AUTH_BURST must be positive";
         }
 
+        if (options.PublicRate <= 0 || options.PublicBurst <= 0)
+        {
+            return "TESSERA_PUBLIC_RATE and TESSERA_PUBLIC_BURST must be positive";
+        }
+
         if (options.MaxBodyBytes is < 1024 or > 16 * 1024 * 1024)
         {
             return "TESSERA_MAX_BODY_BYTES must be between 1024 and 16777216";

@@ -32,6 +32,9 @@ namespace Tessera.Broker.Hosting;
 /// <summary>Builds the broker web application: configuration, services, pipeline, endpoints.</summary>
 public static class BrokerHost
 {
+    /// <summary>Rate-limit policy of the unauthenticated endpoints.</summary>
+    public const string PublicRateLimitPolicy = "public";
+
     /// <summary>
     /// Builds the broker. Configuration, lowest precedence first: <paramref name="configFile"/>
     /// (JSON, flat snake_case keys), environment variables prefixed <c>TESSERA_</c>, then
@@ -126,6 +129,18 @@ public static class BrokerHost
                     {
                         TokenLimit = options.AdminAuthBurst,
                         TokensPerPeriod = options.AdminAuthRate,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    }));
+            // Unauthenticated endpoints write audit events and database rows; bound what one address can make them do.
+            limiter.AddPolicy(PublicRateLimitPolicy, context =>
+                RateLimitPartition.GetTokenBucketLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.PublicBurst,
+                        TokensPerPeriod = options.PublicRate,
                         ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                         QueueLimit = 0,
                         AutoReplenishment = true,

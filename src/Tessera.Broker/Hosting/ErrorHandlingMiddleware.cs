@@ -26,7 +26,7 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
             var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorCatalog.PayloadTooLarge : ErrorCatalog.InvalidRequest;
-            string detail = error == ErrorCatalog.PayloadTooLarge ? "request body must not exceed 1 MB" : "malformed request";
+            string detail = error == ErrorCatalog.PayloadTooLarge ? "request body is too large" : "malformed request";
             await new ProblemResult(error, detail).ExecuteAsync(context);
         }
         catch (Exception ex) when (!context.Response.HasStarted && ex is AuditUnavailableException or SqliteException)

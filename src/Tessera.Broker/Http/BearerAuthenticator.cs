@@ -45,7 +45,7 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
                 revoked: true);
         }
 
-        if (requiredScope is { } scope && !Grants(result.Claims, scope))
+        if (requiredScope is { } scope && !Grants(result.Claims, scope, tokens.Issuer))
         {
             return BearerResult.Fail(
                 new ProblemResult(ErrorCatalog.InsufficientScope, $"token lacks required scope: {scope.Value}", null, $"Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope.Value}\""),
@@ -56,17 +56,17 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
         return BearerResult.Ok(result.Claims, token);
     }
 
-    private static bool Grants(AccessTokenClaims claims, Scope required)
+    // The broker's own admin scopes are granted only by admin authentication: the token must be
+    // the admin's, addressed to this broker, and hold the scope verbatim (no wildcard such as
+    // "*:*:*" in an agent's grant can reach them).
+    private static bool Grants(AccessTokenClaims claims, Scope required, string issuer)
     {
-        foreach (string s in claims.Scope)
+        if (!string.Equals(claims.Subject, "admin", StringComparison.Ordinal) || !claims.Audience.Contains(issuer, StringComparer.Ordinal))
         {
-            if (Scope.TryParse(s, out var held, out _) && held.Covers(required))
-            {
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        return claims.Scope.Contains(required.Value, StringComparer.Ordinal);
     }
 
     private static string Hint(TokenError error) => error switch

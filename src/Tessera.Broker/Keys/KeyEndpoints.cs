@@ -9,13 +9,15 @@ using Tessera.Keys;
 
 namespace Tessera.Broker.Keys;
 
-/// <summary><c>GET /.well-known/jwks.json</c> and the issuer metadata document.</summary>
+/// <summary>
+/// <c>GET /.well-known/jwks.json</c> and the issuer metadata document. The metadata lives under a
+/// Tessera-specific name: the RFC 8414 path is reserved for when the broker is a full OAuth server.
+/// </summary>
 internal static class KeyEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/.well-known/jwks.json", JwksAsync);
-        app.MapGet("/.well-known/oauth-authorization-server", MetadataAsync);
         app.MapGet("/.well-known/tessera-configuration", MetadataAsync);
     }
 
@@ -46,7 +48,7 @@ internal static class KeyEndpoints
         writer.WriteString("issuer", options.Issuer);
         writer.WriteString("jwks_uri", issuer + "/.well-known/jwks.json");
         writer.WriteString("challenge_endpoint", issuer + "/v1/challenge");
-        writer.WriteString("registration_endpoint", issuer + "/v1/register");
+        writer.WriteString("agent_registration_endpoint", issuer + "/v1/register");
         writer.WriteString("token_validation_endpoint", issuer + "/v1/token/validate");
         writer.WriteString("token_renewal_endpoint", issuer + "/v1/token/renew");
         writer.WriteString("token_release_endpoint", issuer + "/v1/token/release");

@@ -24,8 +24,8 @@ internal static class RegistrationEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/challenge", ChallengeAsync);
-        app.MapPost("/v1/register", RegisterAsync);
+        app.MapGet("/v1/challenge", ChallengeAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy);
+        app.MapPost("/v1/register", RegisterAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy);
     }
 
     private static async Task ChallengeAsync(HttpContext context)
@@ -114,7 +114,7 @@ internal static class RegistrationEndpoints
 
         if (launch.ExpiresAtMs <= nowMs)
         {
-            return Fail(ErrorCatalog.Unauthorized, "launch token: launch token expired", "launch tokens live 30 seconds by default; ask for a new one and register at once");
+            return Fail(ErrorCatalog.Unauthorized, "launch token: launch token expired", "ask the operator for a new launch token and register as soon as it arrives");
         }
 
         if (launch.SingleUse && launch.UseCount > 0)
@@ -137,9 +137,9 @@ internal static class RegistrationEndpoints
                 return Fail(ErrorCatalog.AudienceNotAllowed, "requested audience is not allowed by the launch token", "request one of the launch policy's allowed_audience");
             }
 
-            if (request.Audience.Length > 256)
+            if (request.Audience.Length > 256 || request.Audience.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             {
-                return Fail(ErrorCatalog.InvalidRequest, "audience must be at most 256 characters");
+                return Fail(ErrorCatalog.InvalidRequest, "audience must be at most 256 characters without spaces");
             }
 
             audience = [request.Audience];
@@ -180,7 +180,7 @@ internal static class RegistrationEndpoints
         var nonceResult = await services.GetRequiredService<INonceStore>().ConsumeAsync(request.Nonce, nowMs, cancellationToken);
         if (nonceResult == NonceConsumeResult.NotFoundOrExpired)
         {
-            return Fail(ErrorCatalog.Unauthorized, "nonce: nonce not found or expired", "get a fresh nonce from GET /v1/challenge and register within 30 seconds");
+            return Fail(ErrorCatalog.Unauthorized, "nonce: nonce not found or expired", $"get a fresh nonce from GET /v1/challenge and register within {options.NonceTtl} seconds");
         }
 
         if (nonceResult == NonceConsumeResult.AlreadyConsumed)

@@ -62,6 +62,26 @@ public sealed class RevocationList
         return stored;
     }
 
+    /// <summary>
+    /// Revokes one token only if nothing revoked it before; false when another request got there
+    /// first. Renewal uses this so that one token yields at most one successor.
+    /// </summary>
+    public async Task<bool> TryRevokeTokenOnceAsync(string jti, string reason, long expiresAtMs, CancellationToken cancellationToken)
+    {
+        bool added = await _store.TryAddNewAsync(
+            new RevocationRecord
+            {
+                Level = RevocationLevel.Token,
+                Target = jti,
+                Reason = reason,
+                RevokedAtMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+                ExpiresAtMs = expiresAtMs,
+            },
+            cancellationToken);
+        _entries.AddOrUpdate((RevocationLevel.Token, jti), expiresAtMs, (_, old) => Math.Max(old, expiresAtMs));
+        return added;
+    }
+
     /// <summary>True when any live entry matches the token.</summary>
     public bool IsRevoked(AccessTokenClaims claims)
     {

@@ -21,7 +21,7 @@ internal static class TokenEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/token/validate", ValidateAsync);
+        app.MapPost("/v1/token/validate", ValidateAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy);
         app.MapPost("/v1/token/renew", RenewAsync);
         app.MapPost("/v1/token/release", ReleaseAsync);
     }
@@ -95,8 +95,14 @@ internal static class TokenEndpoints
         // Same lifetime as the token being renewed, never above the launch policy or the broker ceiling.
         int ttl = tokens.ClampToCeiling(Math.Min(old.Lifetime, agent.MaxTtl));
 
-        // The predecessor dies first, so at most one of the pair is ever live.
-        await services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Token, old.JwtId, "renewed", old.ExpiresAt * 1000, context.RequestAborted);
+        // The predecessor dies first and only once: of concurrent renewals of one token, exactly one wins.
+        if (!await services.GetRequiredService<RevocationList>().TryRevokeTokenOnceAsync(old.JwtId, "renewed", old.ExpiresAt * 1000, context.RequestAborted))
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | token already renewed or revoked | jti={old.JwtId}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.InsufficientScope, "token has been revoked", "this token was already renewed or released; use its successor or register again").ExecuteAsync(context);
+            return;
+        }
+
         var (token, claims) = tokens.Issue(old.Subject, old.Audience, old.Scope, ttl, old.TaskId, old.OrchId, old.ClientId);
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.TokenRenewed, "success", $"token renewed | old_jti={old.JwtId} | new_jti={claims.JwtId} | ttl={ttl}", old.Subject, old.TaskId, old.OrchId),

@@ -9,7 +9,7 @@ internal static class ServeCommand
     {
         var urls = new Option<string[]>("--urls")
         {
-            Description = "Addresses to listen on (default http://127.0.0.1:8080). Use https:// with TLS settings.",
+            Description = "Addresses to listen on (default http://127.0.0.1:8080).",
             AllowMultipleArgumentsPerToken = true,
             DefaultValueFactory = _ => ["http://127.0.0.1:8080"],
         };

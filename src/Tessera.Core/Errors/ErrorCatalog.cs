@@ -65,7 +65,7 @@ public static class ErrorCatalog
     /// <summary>413: the body is larger than the broker accepts.</summary>
     public static readonly ErrorDescriptor PayloadTooLarge = new(
         "payload_too_large", 413, "Payload Too Large",
-        "The request body is larger than 1 MB.",
+        "The request body is larger than the broker accepts (1 MB unless TESSERA_MAX_BODY_BYTES says otherwise).",
         "Send a smaller body; no broker request needs more than a few kilobytes.");
 
     /// <summary>415: the body is not JSON.</summary>

@@ -6,6 +6,9 @@ public interface IRevocationStore
     /// <summary>Adds a revocation; idempotent per (level, target): a repeat only extends the expiry. Returns the stored entry.</summary>
     Task<RevocationRecord> AddAsync(RevocationRecord record, CancellationToken cancellationToken);
 
+    /// <summary>Adds a revocation only if none exists for (level, target); false when one already did. The single-winner primitive for renew.</summary>
+    Task<bool> TryAddNewAsync(RevocationRecord record, CancellationToken cancellationToken);
+
     /// <summary>Entries after <paramref name="afterSequence"/> that have not expired at <paramref name="nowMs"/>, in order.</summary>
     Task<IReadOnlyList<RevocationRecord>> ListAsync(long afterSequence, long nowMs, int limit, CancellationToken cancellationToken);
 

@@ -42,6 +42,26 @@ public sealed class SqliteDatabase : IDisposable
             }
         }
 
+        if (!OperatingSystem.IsWindows())
+        {
+            // The database holds agent records and the audit trail: owner-only. SQLite gives the
+            // -wal and -shm files the main file's mode, so the main file is made 0600 before
+            // SQLite first opens it, and any sidecar left by an older run is tightened too.
+            const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            if (!File.Exists(full))
+            {
+                using var created = new FileStream(full, new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, UnixCreateMode = ownerOnly });
+            }
+
+            foreach (string file in new[] { full, full + "-wal", full + "-shm", full + "-journal" })
+            {
+                if (File.Exists(file))
+                {
+                    File.SetUnixFileMode(file, ownerOnly);
+                }
+            }
+        }
+
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = full,
@@ -55,12 +75,6 @@ public sealed class SqliteDatabase : IDisposable
         {
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Migrate(connection);
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            // The database holds the audit trail and agent records: owner-only.
-            File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
         return db;
@@ -146,6 +160,20 @@ public sealed class SqliteDatabase : IDisposable
             }
 
             using var transaction = connection.BeginTransaction(deferred: false);
+
+            // Another process may have applied it while we waited for the write lock: re-check inside the transaction.
+            using (var check = connection.CreateCommand())
+            {
+                check.Transaction = transaction;
+                check.CommandText = "SELECT COUNT(*) FROM schema_version WHERE version = $v";
+                check.Parameters.AddWithValue("$v", version);
+                if (Convert.ToInt64(check.ExecuteScalar(), CultureInfo.InvariantCulture) > 0)
+                {
+                    transaction.Commit();
+                    continue;
+                }
+            }
+
             using (var cmd = connection.CreateCommand())
             {
                 cmd.Transaction = transaction;

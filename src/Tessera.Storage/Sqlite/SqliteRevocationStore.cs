@@ -39,6 +39,30 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
     }
 
     /// <inheritdoc />
+    public Task<bool> TryAddNewAsync(RevocationRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return database.WriteAsync(
+            (connection, transaction) =>
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = transaction;
+                cmd.CommandText = """
+                    INSERT INTO revocations (level, target, reason, revoked_at_ms, expires_at_ms)
+                    VALUES ($l, $t, $r, $at, $e)
+                    ON CONFLICT (level, target) DO NOTHING
+                    """;
+                cmd.Parameters.AddWithValue("$l", record.Level);
+                cmd.Parameters.AddWithValue("$t", record.Target);
+                cmd.Parameters.AddWithValue("$r", record.Reason);
+                cmd.Parameters.AddWithValue("$at", record.RevokedAtMs);
+                cmd.Parameters.AddWithValue("$e", record.ExpiresAtMs);
+                return cmd.ExecuteNonQuery() == 1;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<RevocationRecord>> ListAsync(long afterSequence, long nowMs, int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<RevocationRecord>>(database.Read(connection =>
         {

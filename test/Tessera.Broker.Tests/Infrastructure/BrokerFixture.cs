@@ -61,6 +61,8 @@ public sealed class BrokerFixture : IAsyncDisposable
             // Tests authenticate often; the rate-limit test sets its own tight limits.
             ["admin_auth_rate"] = "100000",
             ["admin_auth_burst"] = "100000",
+            ["public_rate"] = "100000",
+            ["public_burst"] = "100000",
         };
         if (settings is not null)
         {

@@ -88,7 +88,7 @@ public sealed class SqliteDatabaseTests : IDisposable
         Assert.Equal(OwnerReadWrite, File.GetUnixFileMode(path));
     }
 
-    [Fact(Skip = "Bug in src (SqliteDatabase.Open): only the main file is chmod 0600; the -wal and -shm files SQLite creates get the process umask (0644 here), and the WAL holds recently committed rows (agents, audit events).")]
+    [Fact]
     public async Task Open_LeavesNoSidecarFileReadableByOthers_WhenDatabaseIsInUse()
     {
         if (OperatingSystem.IsWindows())
@@ -207,7 +207,7 @@ public sealed class SqliteDatabaseTests : IDisposable
         Assert.Equal(events[^1].Hash, next[0].PrevHash);
     }
 
-    [Fact(Skip = "Bug in src (SqliteDatabase.Migrate): the current version is read before BEGIN IMMEDIATE, so a second opener can re-run 0001 and fail with 'table launch_tokens already exists'.")]
+    [Fact]
     public void Open_AppliesSchemaOnce_WhenManyHandlesOpenNewFileConcurrently()
     {
         // Two broker processes (or the CLI and the broker) starting at once on a fresh file.
