@@ -81,7 +81,7 @@ public sealed class AgentIdTests
         Assert.Equal(default, id);
     }
 
-    [Theory(Skip = "BUG: AgentId.TryParse accepts any path segment as the instance, although AgentId documents it as 16 lowercase hex characters")]
+    [Theory]
     [InlineData("not-hex")]
     [InlineData("0123456789ABCDEF")]
     [InlineData("0123456789abcde")]

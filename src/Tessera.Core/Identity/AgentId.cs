@@ -63,6 +63,11 @@ public readonly record struct AgentId
                 return false;
             }
 
+            if (parts == 3 && !IsInstance(segment))
+            {
+                return false;
+            }
+
             parts++;
         }
 
@@ -72,6 +77,24 @@ public readonly record struct AgentId
         }
 
         id = new AgentId(text);
+        return true;
+    }
+
+    private static bool IsInstance(ReadOnlySpan<char> segment)
+    {
+        if (segment.Length != 16)
+        {
+            return false;
+        }
+
+        foreach (char c in segment)
+        {
+            if (!(c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 

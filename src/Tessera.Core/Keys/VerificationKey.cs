@@ -62,10 +62,20 @@ public abstract class VerificationKey : IDisposable
             return false;
         }
 
-        string? kty = GetString(jwk, "kty");
-        string? kid = GetString(jwk, "kid");
-        string? alg = GetString(jwk, "alg");
-        string? use = GetString(jwk, "use");
+        string? kty, kid, alg, use;
+        try
+        {
+            kty = GetString(jwk, "kty");
+            kid = GetString(jwk, "kid");
+            alg = GetString(jwk, "alg");
+            use = GetString(jwk, "use");
+        }
+        catch (InvalidOperationException)
+        {
+            error = "JWK member is not a valid string";
+            return false;
+        }
+
         if (string.IsNullOrEmpty(kid))
         {
             error = "JWK has no kid";
@@ -126,7 +136,7 @@ public abstract class VerificationKey : IDisposable
                     return false;
             }
         }
-        catch (Exception ex) when (ex is FormatException or CryptographicException or ArgumentException)
+        catch (Exception ex) when (ex is FormatException or CryptographicException or ArgumentException or InvalidOperationException)
         {
             error = "malformed key material";
             return false;

@@ -9,7 +9,7 @@ public enum TokenError
     /// <summary>Longer than the size limit; rejected before any parsing.</summary>
     TooLarge,
 
-    /// <summary>Not three base64url segments, or a header or payload that is not a JSON object.</summary>
+    /// <summary>Not three base64url segments (strict alphabet, no padding), or a header that is not a JSON object.</summary>
     Malformed,
 
     /// <summary>The header <c>typ</c> is not <c>at+jwt</c>.</summary>
@@ -24,7 +24,7 @@ public enum TokenError
     /// <summary>The signature does not verify.</summary>
     BadSignature,
 
-    /// <summary>A required claim is missing or of the wrong type.</summary>
+    /// <summary>The (verified) payload is not a JSON object, a required claim is missing or mistyped, or <c>scope</c> and <c>scopes</c> disagree.</summary>
     MissingClaim,
 
     /// <summary><c>iss</c> is not an accepted issuer.</summary>

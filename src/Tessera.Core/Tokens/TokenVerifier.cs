@@ -69,7 +69,7 @@ public sealed class TokenVerifier
 
             // Header: decode and check alg before anything else.
             var headerB64 = ascii[..firstDot];
-            if (Base64Url.GetMaxDecodedLength(headerB64.Length) > MaxHeaderBytes ||
+            if (!IsBase64UrlAlphabet(headerB64) || Base64Url.GetMaxDecodedLength(headerB64.Length) > MaxHeaderBytes ||
                 Base64Url.DecodeFromUtf8(headerB64, scratch, out _, out int headerLength) != OperationStatus.Done)
             {
                 return TokenValidationResult.Fail(TokenError.Malformed, "header is not base64url");
@@ -102,7 +102,7 @@ public sealed class TokenVerifier
             }
 
             var signatureB64 = ascii[(secondDot + 1)..];
-            if (Base64Url.DecodeFromUtf8(signatureB64, scratch, out _, out int signatureLength) != OperationStatus.Done)
+            if (!IsBase64UrlAlphabet(signatureB64) || Base64Url.DecodeFromUtf8(signatureB64, scratch, out _, out int signatureLength) != OperationStatus.Done)
             {
                 return TokenValidationResult.Fail(TokenError.Malformed, "signature is not base64url");
             }
@@ -113,7 +113,7 @@ public sealed class TokenVerifier
             }
 
             var payloadB64 = ascii[(firstDot + 1)..secondDot];
-            if (Base64Url.DecodeFromUtf8(payloadB64, scratch, out _, out int payloadLength) != OperationStatus.Done)
+            if (!IsBase64UrlAlphabet(payloadB64) || Base64Url.DecodeFromUtf8(payloadB64, scratch, out _, out int payloadLength) != OperationStatus.Done)
             {
                 return TokenValidationResult.Fail(TokenError.Malformed, "payload is not base64url");
             }
@@ -252,9 +252,24 @@ public sealed class TokenVerifier
 
             return false;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Unpaired surrogates or invalid UTF-8 in a string make GetString throw; it is still just a malformed header.
             return false;
         }
+    }
+
+    // One token, one spelling: only the base64url alphabet, no padding, no whitespace.
+    private static bool IsBase64UrlAlphabet(ReadOnlySpan<byte> segment)
+    {
+        foreach (byte b in segment)
+        {
+            if (!(b is (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'a' and <= (byte)'z') or (>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
