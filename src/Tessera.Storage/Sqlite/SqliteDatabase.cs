@@ -7,18 +7,20 @@ namespace Tessera.Storage.Sqlite;
 /// <summary>
 /// The embedded SQLite database: WAL journal, full fsync on commit (what the broker
 /// acknowledges survives a power cut), versioned migrations embedded in this assembly.
-/// Writes pass through one in-process gate because SQLite admits one writer at a time:
-/// queuing here is cheaper and fairer than letting writers spin on SQLITE_BUSY.
+/// Writes go through one group-committing writer (<see cref="SqliteWriteBatcher"/>): SQLite
+/// admits one writer at a time, so queuing here is cheaper and fairer than letting writers spin
+/// on SQLITE_BUSY, and many writes share one fsync.
 /// </summary>
 public sealed class SqliteDatabase : IDisposable
 {
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly SqliteWriteBatcher _writer;
 
     private SqliteDatabase(string path, string connectionString)
     {
         Path = path;
         _connectionString = connectionString;
+        _writer = new SqliteWriteBatcher(OpenConnection);
     }
 
     /// <summary>The database file.</summary>
@@ -89,23 +91,15 @@ public sealed class SqliteDatabase : IDisposable
         return connection;
     }
 
-    /// <summary>Runs <paramref name="work"/> as the only writer, inside one IMMEDIATE transaction that commits if it returns.</summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> as part of the next group commit: inside its own savepoint of
+    /// one IMMEDIATE transaction. Completes after that transaction committed; if the work throws,
+    /// its writes are rolled back and the exception is rethrown here.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        await _writeGate.WaitAsync(cancellationToken);
-        try
-        {
-            using var connection = OpenConnection();
-            using var transaction = connection.BeginTransaction(deferred: false);
-            T result = work(connection, transaction);
-            transaction.Commit();
-            return result;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        return _writer.EnqueueAsync(work, cancellationToken);
     }
 
     /// <summary>Runs a read.</summary>
@@ -222,7 +216,7 @@ public sealed class SqliteDatabase : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _writeGate.Dispose();
-        SqliteConnection.ClearAllPools();
+        _writer.Dispose();
+        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }
 }
