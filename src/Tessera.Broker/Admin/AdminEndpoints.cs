@@ -19,7 +19,7 @@ namespace Tessera.Broker.Admin;
 internal static class AdminEndpoints
 {
     /// <summary>The scopes every admin token carries.</summary>
-    public static readonly string[] AdminScopes = ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*"];
+    public static readonly string[] AdminScopes = ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*"];
 
     private static readonly Scope LaunchTokensScope = Scope.Parse("admin:launch-tokens:*");
 
@@ -60,13 +60,16 @@ internal static class AdminEndpoints
 
         var verifier = services.GetRequiredService<AdminSecretVerifier>();
         string remote = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var metrics = services.GetRequiredService<Metrics.BrokerMetrics>();
         if (!verifier.Verify(request.Secret))
         {
+            metrics.AdminAuth.WithLabels("failure").Inc();
             await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AdminAuthFailed, "denied", $"admin authentication failed | remote={remote}"), cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.Unauthorized, "invalid credentials", "check the admin secret").ExecuteAsync(context);
             return;
         }
 
+        metrics.AdminAuth.WithLabels("success").Inc();
         var tokens = services.GetRequiredService<TokenService>();
         var (token, claims) = tokens.Issue("admin", [tokens.Issuer], AdminScopes, options.AdminTokenTtl, clientId: "admin");
         await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AdminAuth, "success", $"admin authenticated | jti={claims.JwtId} | remote={remote}"), cancellationToken: context.RequestAborted);
@@ -105,6 +108,7 @@ internal static class AdminEndpoints
         }
 
         await services.GetRequiredService<ILaunchTokenStore>().CreateAsync(record!, context.RequestAborted);
+        services.GetRequiredService<Metrics.BrokerMetrics>().LaunchTokensCreated.Inc();
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.LaunchTokenIssued, "success",
                 $"launch token issued | agent_name={record!.AgentName} | scope={string.Join(',', record.AllowedScope)} | max_ttl={record.MaxTtl} | single_use={record.SingleUse}"),

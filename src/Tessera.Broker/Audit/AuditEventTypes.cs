@@ -45,6 +45,18 @@ public static class AuditEventTypes
     /// <summary>A revoked token was presented.</summary>
     public const string TokenRevokedAccess = "token_revoked_access";
 
+    /// <summary>A delegation was made.</summary>
+    public const string DelegationCreated = "delegation_created";
+
+    /// <summary>A delegation was refused: wider scope or too deep.</summary>
+    public const string DelegationAttenuationViolation = "delegation_attenuation_violation";
+
+    /// <summary>The signing key was rotated.</summary>
+    public const string KeyRotated = "key_rotated";
+
+    /// <summary>An audit export was taken.</summary>
+    public const string AuditExported = "audit_exported";
+
     /// <summary>A token lacked the scope an endpoint requires.</summary>
     public const string ScopeViolation = "scope_violation";
 }

@@ -80,6 +80,37 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("max_body_bytes")]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary><c>TESSERA_MAX_DELEGATION_DEPTH</c>: most hops a delegation chain may have. Default 5.</summary>
+    [ConfigurationKeyName("max_delegation_depth")]
+    public int MaxDelegationDepth { get; set; } = 5;
+
+    /// <summary><c>TESSERA_AUDIT_CHECKPOINT_INTERVAL</c>: sign the audit chain head every this many events (and at shutdown). Default 1000.</summary>
+    [ConfigurationKeyName("audit_checkpoint_interval")]
+    public int AuditCheckpointInterval { get; set; } = 1000;
+
+    /// <summary><c>TESSERA_KEY_ROTATION_INTERVAL</c>: rotate the signing key every this many seconds; 0 = only on request. Default 0.</summary>
+    [ConfigurationKeyName("key_rotation_interval")]
+    public int KeyRotationInterval { get; set; }
+
+    /// <summary><c>TESSERA_TLS_MODE</c>: <c>none</c> (default), <c>tls</c> or <c>mtls</c>.</summary>
+    [ConfigurationKeyName("tls_mode")]
+    public string TlsMode { get; set; } = "none";
+
+    /// <summary><c>TESSERA_TLS_CERT</c>: server certificate (PEM) for tls and mtls.</summary>
+    [ConfigurationKeyName("tls_cert")]
+    public string? TlsCert { get; set; }
+
+    /// <summary><c>TESSERA_TLS_KEY</c>: server private key (PEM) for tls and mtls.</summary>
+    [ConfigurationKeyName("tls_key")]
+    public string? TlsKey { get; set; }
+
+    /// <summary><c>TESSERA_TLS_CLIENT_CA</c>: CA certificate (PEM) that client certificates must chain to, for mtls.</summary>
+    [ConfigurationKeyName("tls_client_ca")]
+    public string? TlsClientCa { get; set; }
+
+    /// <summary>The longest lifetime any token can have: the ceiling, or ten years when there is none.</summary>
+    public long LongestTokenLifetimeSeconds => MaxTtl > 0 ? MaxTtl : 10L * 365 * 86400;
+
     /// <summary>The parsed signing algorithm (valid after validation).</summary>
     public SigningAlgorithm Algorithm => SigningAlgorithms.TryParse(SigningAlg, out var alg) ? alg : SigningAlgorithm.EdDSA;
 }

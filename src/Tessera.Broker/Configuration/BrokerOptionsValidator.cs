@@ -121,6 +121,57 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             return "TESSERA_MAX_BODY_BYTES must be between 1024 and 16777216";
         }
 
+        if (options.MaxDelegationDepth is < 1 or > 32)
+        {
+            return "TESSERA_MAX_DELEGATION_DEPTH must be between 1 and 32";
+        }
+
+        if (options.AuditCheckpointInterval is < 1 or > 1_000_000)
+        {
+            return "TESSERA_AUDIT_CHECKPOINT_INTERVAL must be between 1 and 1000000";
+        }
+
+        if (options.KeyRotationInterval < 0 || (options.KeyRotationInterval > 0 && options.KeyRotationInterval < 60))
+        {
+            return "TESSERA_KEY_ROTATION_INTERVAL must be 0 (off) or at least 60 seconds";
+        }
+
+        if (options.TlsMode is not ("none" or "tls" or "mtls"))
+        {
+            return $"TESSERA_TLS_MODE must be none, tls or mtls (got '{Printable(options.TlsMode)}')";
+        }
+
+        if (options.TlsMode is "tls" or "mtls")
+        {
+            if (string.IsNullOrWhiteSpace(options.TlsCert) || string.IsNullOrWhiteSpace(options.TlsKey))
+            {
+                return $"TESSERA_TLS_MODE={options.TlsMode} needs TESSERA_TLS_CERT and TESSERA_TLS_KEY";
+            }
+
+            if (!File.Exists(options.TlsCert))
+            {
+                return $"TESSERA_TLS_CERT file not found: {options.TlsCert}";
+            }
+
+            if (!File.Exists(options.TlsKey))
+            {
+                return $"TESSERA_TLS_KEY file not found: {options.TlsKey}";
+            }
+        }
+
+        if (options.TlsMode == "mtls")
+        {
+            if (string.IsNullOrWhiteSpace(options.TlsClientCa))
+            {
+                return "TESSERA_TLS_MODE=mtls needs TESSERA_TLS_CLIENT_CA";
+            }
+
+            if (!File.Exists(options.TlsClientCa))
+            {
+                return $"TESSERA_TLS_CLIENT_CA file not found: {options.TlsClientCa}";
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(options.Db))
         {
             return "TESSERA_DB must name the SQLite database file";

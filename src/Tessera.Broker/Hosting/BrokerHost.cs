@@ -81,11 +81,27 @@ public static class BrokerHost
             throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [problem]);
         }
 
+        var urlList = urls.ToList();
+        if (options.TlsMode != "none" && urlList.Any(u => !u.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [$"TESSERA_TLS_MODE={options.TlsMode} needs https:// addresses in --urls"]);
+        }
+
+        if (options.TlsMode == "none" && urlList.Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), ["an https:// address in --urls needs TESSERA_TLS_MODE=tls or mtls with TESSERA_TLS_CERT and TESSERA_TLS_KEY"]);
+        }
+
+        var tls = TlsSetup.Load(options);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             k.AddServerHeader = false;
+            if (tls is not null)
+            {
+                k.ConfigureHttpsDefaults(tls.Apply);
+            }
         });
 
         AddServices(builder.Services, builder.Configuration, options, timeProvider ?? TimeProvider.System);
@@ -114,6 +130,10 @@ public static class BrokerHost
         services.AddSingleton<TokenService>();
         services.AddSingleton<RevocationList>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AuditCheckpointer>();
+        services.AddSingleton<Metrics.BrokerMetrics>();
+        services.AddSingleton<RevocationFeed>();
+        services.AddSingleton<KeyRotation>();
         services.AddSingleton<AdminSecretVerifier>();
         services.AddSingleton<BearerAuthenticator>();
         services.AddSingleton<BrokerClock>();
@@ -174,12 +194,18 @@ public static class BrokerHost
             await new ProblemResult(error, detail).ExecuteAsync(context);
         });
         app.UseRateLimiter();
+        app.Use((context, next) => Metrics.MetricsEndpoints.TimeRequestAsync(context, () => next(context)));
 
         AdminEndpoints.Map(app);
         RegistrationEndpoints.Map(app);
         TokenEndpoints.Map(app);
         HealthEndpoints.Map(app);
         KeyEndpoints.Map(app);
+        KeyAdminEndpoints.Map(app);
+        Delegation.DelegationEndpoints.Map(app);
+        RevocationEndpoints.Map(app);
+        AuditEndpoints.Map(app);
+        Metrics.MetricsEndpoints.Map(app);
         app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml"));
         app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8"));
 
@@ -188,6 +214,9 @@ public static class BrokerHost
         _ = app.Services.GetRequiredService<AuditLog>();
         _ = app.Services.GetRequiredService<AdminSecretVerifier>();
         _ = app.Services.GetRequiredService<TokenService>();
+        app.Services.GetRequiredService<KeyRotation>().Prune();
+        app.Services.GetRequiredService<Metrics.BrokerMetrics>().ActiveAgents.Set(
+            app.Services.GetRequiredService<IAgentStore>().CountAsync(CancellationToken.None).GetAwaiter().GetResult());
     }
 
     private static async Task WriteResourceAsync(HttpContext context, string name, string contentType)

@@ -8,7 +8,7 @@ namespace Tessera.Broker.Hosting;
 
 /// <summary>Once a minute: drops expired nonces, launch tokens (a day after expiry) and revocations whose tokens have all expired.</summary>
 internal sealed partial class BrokerMaintenance(
-    INonceStore nonces, ILaunchTokenStore launchTokens, RevocationList revocations, TimeProvider time, ILogger<BrokerMaintenance> logger) : BackgroundService
+    INonceStore nonces, ILaunchTokenStore launchTokens, RevocationList revocations, Keys.KeyRotation keys, TimeProvider time, ILogger<BrokerMaintenance> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -23,6 +23,8 @@ internal sealed partial class BrokerMaintenance(
                     await nonces.PurgeExpiredAsync(now, stoppingToken);
                     await launchTokens.PurgeExpiredAsync(now - (long)TimeSpan.FromDays(1).TotalMilliseconds, stoppingToken);
                     await revocations.PurgeAsync(stoppingToken);
+                    keys.RotateIfDue();
+                    keys.Prune();
                 }
 #pragma warning disable CA1031 // Housekeeping failing once must not stop the broker; it retries next minute.
                 catch (Exception ex) when (ex is not OperationCanceledException)

@@ -24,4 +24,8 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(ValidateFailure))]
 [JsonSerializable(typeof(RenewResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(Tessera.Broker.Delegation.DelegateRequest))]
+[JsonSerializable(typeof(Tessera.Broker.Delegation.DelegateResponse))]
+[JsonSerializable(typeof(Tessera.Broker.Revocation.RevokeRequest))]
+[JsonSerializable(typeof(Tessera.Broker.Revocation.RevokeResponse))]
 internal sealed partial class BrokerJson : JsonSerializerContext;

@@ -55,8 +55,10 @@ internal static class RegistrationEndpoints
 
         var request = body.Value!;
         var outcome = await RegisterCoreAsync(request, services, options, time, context.RequestAborted);
+        var metrics = services.GetRequiredService<Metrics.BrokerMetrics>();
         if (outcome.Failure is { } failure)
         {
+            metrics.Registrations.WithLabels("failure").Inc();
             string type = failure.Error.Status == 403 || failure.Error == ErrorCatalog.InvalidTtl
                 ? AuditEventTypes.RegistrationPolicyViolation
                 : AuditEventTypes.RegistrationFailed;
@@ -72,6 +74,9 @@ internal static class RegistrationEndpoints
         }
 
         var success = outcome.Success!;
+        metrics.Registrations.WithLabels("success").Inc();
+        metrics.ActiveAgents.Inc();
+        metrics.TokenIssued(success.Scope);
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.AgentRegistered, "success", $"agent registered | scope={string.Join(',', success.Scope)}", success.AgentId, request.TaskId, request.OrchId),
             AuditDraft.Of(time, AuditEventTypes.TokenIssued, "success", $"token issued | jti={success.JwtId} | ttl={success.Ttl}", success.AgentId, request.TaskId, request.OrchId),

@@ -13,12 +13,14 @@ public sealed class RevocationList
     private readonly ConcurrentDictionary<(string Level, string Target), long> _entries = new();
     private readonly IRevocationStore _store;
     private readonly TimeProvider _time;
+    private readonly RevocationFeed _feed;
 
     /// <summary>Creates an empty list over <paramref name="store"/>.</summary>
-    public RevocationList(IRevocationStore store, TimeProvider time)
+    public RevocationList(IRevocationStore store, TimeProvider time, RevocationFeed feed)
     {
         _store = store;
         _time = time;
+        _feed = feed;
     }
 
     /// <summary>Number of live entries.</summary>
@@ -45,22 +47,26 @@ public sealed class RevocationList
         }
     }
 
-    /// <summary>Persists a revocation, then makes it live.</summary>
-    public async Task<RevocationRecord> RevokeAsync(string level, string target, string reason, long expiresAtMs, CancellationToken cancellationToken)
+    /// <summary>Persists a revocation, then makes it live and wakes feed subscribers. Idempotent: <c>Created</c> is false when it was already revoked.</summary>
+    public async Task<(RevocationRecord Record, bool Created)> RevokeAsync(string level, string target, string reason, long expiresAtMs, CancellationToken cancellationToken)
     {
-        var stored = await _store.AddAsync(
-            new RevocationRecord
-            {
-                Level = level,
-                Target = target,
-                Reason = reason,
-                RevokedAtMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-                ExpiresAtMs = expiresAtMs,
-            },
-            cancellationToken);
+        var record = new RevocationRecord
+        {
+            Level = level,
+            Target = target,
+            Reason = reason,
+            RevokedAtMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            ExpiresAtMs = expiresAtMs,
+        };
+        bool created = await _store.TryAddNewAsync(record, cancellationToken);
+        var stored = await _store.AddAsync(record, cancellationToken);
         _entries.AddOrUpdate((level, target), stored.ExpiresAtMs, (_, old) => Math.Max(old, stored.ExpiresAtMs));
-        return stored;
+        _feed.NotifyRevocation();
+        return (stored, created);
     }
+
+    /// <summary>True when the agent itself is revoked (no new token may name it).</summary>
+    public bool IsAgentRevoked(string agentId) => _entries.ContainsKey((RevocationLevel.Agent, agentId));
 
     /// <summary>
     /// Revokes one token only if nothing revoked it before; false when another request got there
@@ -79,6 +85,11 @@ public sealed class RevocationList
             },
             cancellationToken);
         _entries.AddOrUpdate((RevocationLevel.Token, jti), expiresAtMs, (_, old) => Math.Max(old, expiresAtMs));
+        if (added)
+        {
+            _feed.NotifyRevocation();
+        }
+
         return added;
     }
 
@@ -93,7 +104,8 @@ public sealed class RevocationList
 
         return _entries.ContainsKey((RevocationLevel.Token, claims.JwtId)) ||
                _entries.ContainsKey((RevocationLevel.Agent, claims.Subject)) ||
-               (claims.TaskId is { } task && _entries.ContainsKey((RevocationLevel.Task, task)));
+               (claims.TaskId is { } task && _entries.ContainsKey((RevocationLevel.Task, task))) ||
+               (claims.ChainRoot is { } root && _entries.ContainsKey((RevocationLevel.Chain, root)));
     }
 
     /// <summary>Drops entries whose tokens have all expired, from memory and the store.</summary>

@@ -18,7 +18,9 @@ internal sealed record ClaimsView(
     string[] Scope,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClientId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TaskId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OrchId);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OrchId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Delegation.DelegationHopView[]? DelegationChain,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ChainHash);
 
 internal sealed record ValidateSuccess(bool Valid, ClaimsView Claims);
 

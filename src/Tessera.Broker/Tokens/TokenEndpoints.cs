@@ -48,6 +48,11 @@ internal static class TokenEndpoints
         var audit = services.GetRequiredService<AuditLog>();
         if (!result.IsValid)
         {
+            if (result.Error == Tessera.Tokens.TokenError.NotYetValid)
+            {
+                services.GetRequiredService<Metrics.BrokerMetrics>().ClockSkew.Inc();
+            }
+
             await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"token validation failed | reason={result.Reason}"), cancellationToken: context.RequestAborted);
             await Results.Json(new ValidateFailure(false, InvalidTokenMessage), BrokerJson.Default.ValidateFailure).ExecuteAsync(context);
             return;
@@ -61,7 +66,9 @@ internal static class TokenEndpoints
             return;
         }
 
-        var view = new ClaimsView(claims.Issuer, claims.Subject, [.. claims.Audience], claims.ExpiresAt, claims.NotBefore, claims.IssuedAt, claims.JwtId, [.. claims.Scope], claims.ClientId, claims.TaskId, claims.OrchId);
+        var chain = claims.DelegationChain.Count == 0 ? null
+            : claims.DelegationChain.Select(h => new Delegation.DelegationHopView(h.Agent, [.. h.Scope], h.DelegatedAt, h.Signature, h.KeyId)).ToArray();
+        var view = new ClaimsView(claims.Issuer, claims.Subject, [.. claims.Audience], claims.ExpiresAt, claims.NotBefore, claims.IssuedAt, claims.JwtId, [.. claims.Scope], claims.ClientId, claims.TaskId, claims.OrchId, chain, claims.ChainHash);
         await Results.Json(new ValidateSuccess(true, view), BrokerJson.Default.ValidateSuccess).ExecuteAsync(context);
     }
 
@@ -103,7 +110,10 @@ internal static class TokenEndpoints
             return;
         }
 
-        var (token, claims) = tokens.Issue(old.Subject, old.Audience, old.Scope, ttl, old.TaskId, old.OrchId, old.ClientId);
+        var (token, claims) = tokens.Issue(old.Subject, old.Audience, old.Scope, ttl, old.TaskId, old.OrchId, old.ClientId, old.DelegationChain, old.ChainHash);
+        var metrics = services.GetRequiredService<Metrics.BrokerMetrics>();
+        metrics.TokenIssued(claims.Scope);
+        metrics.TokensRevoked.WithLabels("renew").Inc();
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.TokenRenewed, "success", $"token renewed | old_jti={old.JwtId} | new_jti={claims.JwtId} | ttl={ttl}", old.Subject, old.TaskId, old.OrchId),
             cancellationToken: context.RequestAborted);
@@ -125,6 +135,7 @@ internal static class TokenEndpoints
 
         var claims = auth.Claims!;
         await services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Token, claims.JwtId, "released", claims.ExpiresAt * 1000, context.RequestAborted);
+        services.GetRequiredService<Metrics.BrokerMetrics>().TokensRevoked.WithLabels("release").Inc();
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.TokenReleased, "success", $"token released | jti={claims.JwtId}", claims.Subject, claims.TaskId, claims.OrchId),
             cancellationToken: context.RequestAborted);

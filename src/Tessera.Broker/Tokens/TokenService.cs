@@ -35,7 +35,8 @@ public sealed class TokenService
     /// <summary>Signs a token for <paramref name="subject"/> valid <paramref name="ttlSeconds"/> from now.</summary>
     public (string Token, AccessTokenClaims Claims) Issue(
         string subject, IReadOnlyList<string> audience, IReadOnlyList<string> scope, int ttlSeconds,
-        string? taskId = null, string? orchId = null, string? clientId = null)
+        string? taskId = null, string? orchId = null, string? clientId = null,
+        IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null)
     {
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         var claims = new AccessTokenClaims
@@ -51,6 +52,8 @@ public sealed class TokenService
             ClientId = clientId,
             TaskId = taskId,
             OrchId = orchId,
+            DelegationChain = chain ?? [],
+            ChainHash = chainHash,
         };
         return (_signer.Sign(claims, _keys.Active), claims);
     }

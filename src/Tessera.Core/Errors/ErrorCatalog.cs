@@ -44,6 +44,18 @@ public static class ErrorCatalog
         "The audience requested at registration is not one of the launch token's allowed_audience entries.",
         "Request one of the audiences listed in the launch policy, or ask the operator for a launch token that allows this platform.");
 
+    /// <summary>403: the delegation chain is already as deep as allowed.</summary>
+    public static readonly ErrorDescriptor DelegationDepthExceeded = new(
+        "delegation_depth_exceeded", 403, "Forbidden",
+        "The delegating token is already as many hops deep as the broker allows (TESSERA_MAX_DELEGATION_DEPTH, default 5).",
+        "Delegate from a token higher up the chain, or ask the operator to raise the limit if deeper chains are really needed.");
+
+    /// <summary>403: the agent concerned has been revoked.</summary>
+    public static readonly ErrorDescriptor AgentRevoked = new(
+        "agent_revoked", 403, "Forbidden",
+        "The agent named in the request (for example the delegate_to of a delegation) has been revoked by an operator; no new token may name it.",
+        "Delegate to another agent, or register a new agent with a fresh launch token.");
+
     /// <summary>403: the bearer token lacks the scope the endpoint needs.</summary>
     public static readonly ErrorDescriptor InsufficientScope = new(
         "insufficient_scope", 403, "Forbidden",
@@ -96,7 +108,7 @@ public static class ErrorCatalog
     public static IReadOnlyList<ErrorDescriptor> All { get; } =
     [
         InvalidRequest, InvalidScopeFormat, InvalidTtl, Unauthorized, ScopeViolation, AudienceNotAllowed,
-        InsufficientScope, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, RateLimited,
+        DelegationDepthExceeded, AgentRevoked, InsufficientScope, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, RateLimited,
         InternalError, ServiceUnavailable,
     ];
 

@@ -47,6 +47,14 @@ public sealed class SigningKeyRing : IVerificationKeySource
         _snapshot = new Snapshot(next, current.All);
     }
 
+    /// <summary>Replaces the whole ring at once (used when retired keys are dropped).</summary>
+    public void Set(SigningKey active, IEnumerable<SigningKey> previous)
+    {
+        ArgumentNullException.ThrowIfNull(active);
+        ArgumentNullException.ThrowIfNull(previous);
+        _snapshot = new Snapshot(active, [.. previous]);
+    }
+
     private sealed class Snapshot
     {
         public Snapshot(SigningKey active, ImmutableArray<SigningKey> previous)

@@ -39,6 +39,21 @@ public sealed record AccessTokenClaims
     /// <summary><c>orch_id</c>: the orchestrator that launched the agent.</summary>
     public string? OrchId { get; init; }
 
+    /// <summary>
+    /// <c>delegation_chain</c>: the hops that led to this token, root first; empty when the token
+    /// was not delegated. The actors also travel as RFC 8693 nested <c>act</c> claims.
+    /// </summary>
+    public IReadOnlyList<DelegationRecord> DelegationChain { get; init; } = [];
+
+    /// <summary><c>chain_hash</c>: SHA-256 (hex) of the canonical delegation chain, or null.</summary>
+    public string? ChainHash { get; init; }
+
+    /// <summary>Delegation depth: the number of hops.</summary>
+    public int DelegationDepth => DelegationChain.Count;
+
+    /// <summary>The agent at the root of the delegation chain, or null when not delegated.</summary>
+    public string? ChainRoot => DelegationChain.Count > 0 ? DelegationChain[0].Agent : null;
+
     /// <summary>Lifetime in seconds as issued (<c>exp - iat</c>).</summary>
     public long Lifetime => ExpiresAt - IssuedAt;
 }

@@ -13,6 +13,8 @@ internal static class ClaimsReader
         long? exp = null, nbf = null, iat = null;
         List<string>? aud = null;
         List<string>? scopes = null;
+        List<DelegationRecord>? chain = null;
+        string? chainHash = null;
 
         try
         {
@@ -68,6 +70,14 @@ internal static class ClaimsReader
                 else if (reader.ValueTextEquals("iat"u8))
                 {
                     iat = ReadTime(ref reader);
+                }
+                else if (reader.ValueTextEquals("delegation_chain"u8))
+                {
+                    chain = ReadChain(ref reader);
+                }
+                else if (reader.ValueTextEquals("chain_hash"u8))
+                {
+                    chainHash = ReadString(ref reader);
                 }
                 else if (reader.ValueTextEquals("aud"u8))
                 {
@@ -128,9 +138,69 @@ internal static class ClaimsReader
             ClientId = clientId,
             TaskId = taskId,
             OrchId = orchId,
+            DelegationChain = chain ?? [],
+            ChainHash = chainHash,
         };
         error = null;
         return true;
+    }
+
+    private static List<DelegationRecord> ReadChain(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new FormatException("delegation_chain must be an array");
+        }
+
+        var chain = new List<DelegationRecord>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject || chain.Count >= 64)
+            {
+                throw new FormatException("delegation_chain entries must be objects");
+            }
+
+            string? agent = null, at = null, signature = null, kid = null;
+            List<string>? scope = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("agent"u8))
+                {
+                    agent = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("scope"u8))
+                {
+                    scope = ReadStringArray(ref reader);
+                }
+                else if (reader.ValueTextEquals("delegated_at"u8))
+                {
+                    at = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("signature"u8))
+                {
+                    signature = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("kid"u8))
+                {
+                    kid = ReadString(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (agent is null || scope is null || at is null)
+            {
+                throw new FormatException("delegation_chain entry incomplete");
+            }
+
+            chain.Add(new DelegationRecord(agent, scope, at, signature ?? "", kid ?? ""));
+        }
+
+        return chain;
     }
 
     private static bool SameSet(List<string> a, List<string> b)

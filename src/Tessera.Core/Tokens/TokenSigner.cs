@@ -113,6 +113,14 @@ public sealed class TokenSigner
             writer.WriteString("orch_id", claims.OrchId);
         }
 
+        if (claims.DelegationChain.Count > 0)
+        {
+            DelegationChain.WriteActor(writer, claims.DelegationChain);
+            writer.WritePropertyName("delegation_chain");
+            DelegationChain.Write(writer, claims.DelegationChain);
+            writer.WriteString("chain_hash", claims.ChainHash ?? DelegationChain.Hash(claims.DelegationChain));
+        }
+
         writer.WriteEndObject();
     }
 }

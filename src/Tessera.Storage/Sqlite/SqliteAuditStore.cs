@@ -117,29 +117,126 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
                 """;
             cmd.Parameters.AddWithValue("$after", afterSequence);
             cmd.Parameters.AddWithValue("$limit", limit);
+            return ReadEvents(cmd);
+        }));
+
+    /// <inheritdoc />
+    public Task<(IReadOnlyList<AuditEvent> Events, long Total)> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Task.FromResult(database.Read(connection =>
+        {
+            var where = new List<string>();
+            using var count = connection.CreateCommand();
+            using var page = connection.CreateCommand();
+            void Filter(string column, string op, string name, object? value)
+            {
+                if (value is null)
+                {
+                    return;
+                }
+
+                where.Add($"{column} {op} {name}");
+                count.Parameters.AddWithValue(name, value);
+                page.Parameters.AddWithValue(name, value);
+            }
+
+            Filter("agent_id", "=", "$agent", query.AgentId);
+            Filter("task_id", "=", "$task", query.TaskId);
+            Filter("event_type", "=", "$type", query.EventType);
+            Filter("outcome", "=", "$outcome", query.Outcome);
+            Filter("timestamp_ms", ">=", "$since", query.SinceMs);
+            Filter("timestamp_ms", "<=", "$until", query.UntilMs);
+            string clause = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+            count.CommandText = "SELECT COUNT(*) FROM audit_events" + clause;
+            long total = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+            page.CommandText = Select + clause + " ORDER BY seq LIMIT $limit OFFSET $offset";
+            page.Parameters.AddWithValue("$limit", query.Limit);
+            page.Parameters.AddWithValue("$offset", query.Offset);
+            return ((IReadOnlyList<AuditEvent>)ReadEvents(page), total);
+        }));
+    }
+
+    /// <inheritdoc />
+    public Task<AuditEvent?> HeadAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(database.Read(connection =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = Select + " ORDER BY seq DESC LIMIT 1";
+            var events = ReadEvents(cmd);
+            return events.Count == 0 ? null : events[0];
+        }));
+
+    /// <inheritdoc />
+    public Task AddCheckpointAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return database.WriteAsync(
+            (connection, transaction) =>
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = transaction;
+                cmd.CommandText = """
+                    INSERT INTO audit_checkpoints (seq, hash, kid, alg, signature, created_at_ms) VALUES ($s, $h, $k, $a, $sig, $t)
+                    ON CONFLICT (seq) DO NOTHING
+                    """;
+                cmd.Parameters.AddWithValue("$s", checkpoint.Sequence);
+                cmd.Parameters.AddWithValue("$h", checkpoint.Hash);
+                cmd.Parameters.AddWithValue("$k", checkpoint.KeyId);
+                cmd.Parameters.AddWithValue("$a", checkpoint.Algorithm);
+                cmd.Parameters.AddWithValue("$sig", checkpoint.Signature);
+                cmd.Parameters.AddWithValue("$t", checkpoint.CreatedAtMs);
+                return cmd.ExecuteNonQuery();
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<AuditCheckpoint>> ListCheckpointsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<AuditCheckpoint>>(database.Read(connection =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT seq, hash, kid, alg, signature, created_at_ms FROM audit_checkpoints ORDER BY seq";
             using var reader = cmd.ExecuteReader();
-            var list = new List<AuditEvent>();
+            var list = new List<AuditCheckpoint>();
             while (reader.Read())
             {
-                list.Add(new AuditEvent
-                {
-                    Sequence = reader.GetInt64(0),
-                    Id = reader.GetString(1),
-                    TimestampMs = reader.GetInt64(2),
-                    EventType = reader.GetString(3),
-                    AgentId = reader.GetString(4),
-                    TaskId = reader.GetString(5),
-                    OrchId = reader.GetString(6),
-                    Detail = reader.GetString(7),
-                    Resource = reader.GetString(8),
-                    Outcome = reader.GetString(9),
-                    DelegDepth = reader.GetInt32(10),
-                    DelegChainHash = reader.GetString(11),
-                    PrevHash = reader.GetString(12),
-                    Hash = reader.GetString(13),
-                });
+                list.Add(new AuditCheckpoint(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5)));
             }
 
             return list;
         }));
+
+    private const string Select = """
+        SELECT seq, id, timestamp_ms, event_type, agent_id, task_id, orch_id, detail, resource, outcome, deleg_depth, deleg_chain_hash, prev_hash, hash
+        FROM audit_events
+        """;
+
+    private static List<AuditEvent> ReadEvents(SqliteCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        var list = new List<AuditEvent>();
+        while (reader.Read())
+        {
+            list.Add(new AuditEvent
+            {
+                Sequence = reader.GetInt64(0),
+                Id = reader.GetString(1),
+                TimestampMs = reader.GetInt64(2),
+                EventType = reader.GetString(3),
+                AgentId = reader.GetString(4),
+                TaskId = reader.GetString(5),
+                OrchId = reader.GetString(6),
+                Detail = reader.GetString(7),
+                Resource = reader.GetString(8),
+                Outcome = reader.GetString(9),
+                DelegDepth = reader.GetInt32(10),
+                DelegChainHash = reader.GetString(11),
+                PrevHash = reader.GetString(12),
+                Hash = reader.GetString(13),
+            });
+        }
+
+        return list;
+    }
 }

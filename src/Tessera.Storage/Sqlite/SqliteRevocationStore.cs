@@ -12,6 +12,18 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
         return database.WriteAsync(
             (connection, transaction) =>
             {
+                // An entry that already expired (not yet purged) is replaced, so the renewed revocation
+                // gets a new feed position and subscribers past the old one still see it.
+                using (var stale = connection.CreateCommand())
+                {
+                    stale.Transaction = transaction;
+                    stale.CommandText = "DELETE FROM revocations WHERE level = $l AND target = $t AND expires_at_ms <= $at";
+                    stale.Parameters.AddWithValue("$l", record.Level);
+                    stale.Parameters.AddWithValue("$t", record.Target);
+                    stale.Parameters.AddWithValue("$at", record.RevokedAtMs);
+                    stale.ExecuteNonQuery();
+                }
+
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = transaction;
                 cmd.CommandText = """

@@ -142,18 +142,18 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
-    public void Open_RecordsSchemaVersion1_WhenDatabaseIsNew()
+    public void Open_RecordsEveryMigrationOnce_WhenDatabaseIsNew()
     {
         var db = Open(DbPath);
 
         var rows = SchemaRows(db);
 
-        var row = Assert.Single(rows);
-        Assert.Equal(1, row.Version);
-        Assert.Equal("0001_initial", row.Name);
-        Assert.True(row.AppliedAtMs > 0);
-        Assert.Equal(1, db.SchemaVersion());
+        Assert.Equal([(1, "0001_initial"), (2, "0002_audit_checkpoints")], rows.Select(r => (r.Version, r.Name)).ToArray());
+        Assert.All(rows, r => Assert.True(r.AppliedAtMs > 0));
+        Assert.Equal(LatestVersion, db.SchemaVersion());
     }
+
+    private const int LatestVersion = 2;
 
     [Fact]
     public void Open_CreatesEveryTable_WhenDatabaseIsNew()
@@ -197,7 +197,7 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         Assert.Equal(before, SchemaRows(second));
         Assert.Equal(before, SchemaRows(third));
-        Assert.Equal(1, second.SchemaVersion());
+        Assert.Equal(LatestVersion, second.SchemaVersion());
         Assert.NotNull(await stores.LaunchTokens.FindAsync(TokenHash("kept"), Ct));
         Assert.Equal(NonceConsumeResult.Consumed, await stores.Nonces.ConsumeAsync("kept-nonce", Now, Ct));
         Assert.Equal([revocation], await stores.Revocations.ListAsync(0, Now, 10, Ct));
@@ -236,8 +236,8 @@ public sealed class SqliteDatabaseTests : IDisposable
             threads.ForEach(t => t.Join());
 
             var db = Open(path);
-            Assert.Single(SchemaRows(db));
-            Assert.Equal(1, db.SchemaVersion());
+            Assert.Equal(LatestVersion, SchemaRows(db).Count);
+            Assert.Equal(LatestVersion, db.SchemaVersion());
         }
 
         Assert.Empty(errors);

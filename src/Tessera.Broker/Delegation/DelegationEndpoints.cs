@@ -1,0 +1,163 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Admin;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Configuration;
+using Tessera.Broker.Http;
+using Tessera.Broker.Metrics;
+using Tessera.Broker.Revocation;
+using Tessera.Broker.Tokens;
+using Tessera.Errors;
+using Tessera.Identity;
+using Tessera.Keys;
+using Tessera.Scopes;
+using Tessera.Storage.Agents;
+using Tessera.Storage.Audit;
+using Tessera.Tokens;
+
+namespace Tessera.Broker.Delegation;
+
+/// <summary>
+/// <c>POST /v1/delegate</c>: an agent hands a narrower, shorter-lived token to another registered
+/// agent. The chain travels in the token twice: as RFC 8693 nested <c>act</c> claims and as the
+/// broker-signed <c>delegation_chain</c> records with their <c>chain_hash</c>.
+/// </summary>
+internal static class DelegationEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/delegate", DelegateAsync);
+
+    private static async Task DelegateAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
+        var time = services.GetRequiredService<TimeProvider>();
+        var audit = services.GetRequiredService<AuditLog>();
+
+        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context);
+        if (auth.Problem is { } denied)
+        {
+            await AdminEndpoints.AuditDenied(audit, time, auth, denied, context);
+            await denied.ExecuteAsync(context);
+            return;
+        }
+
+        var delegator = auth.Claims!;
+        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.DelegateRequest, options.MaxBodyBytes);
+        if (body.Failure is { } bad)
+        {
+            await ProblemResult.From(bad).ExecuteAsync(context);
+            return;
+        }
+
+        var request = body.Value!;
+        var agents = services.GetRequiredService<IAgentStore>();
+        if (await agents.FindAsync(delegator.Subject, context.RequestAborted) is null)
+        {
+            await new ProblemResult(ErrorCatalog.InsufficientScope, "only agent tokens can delegate").ExecuteAsync(context);
+            return;
+        }
+
+        if (string.IsNullOrEmpty(request.DelegateTo))
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "delegate_to is required").ExecuteAsync(context);
+            return;
+        }
+
+        if (!AgentId.TryParse(request.DelegateTo, out _))
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "delegate_to must be an agent SPIFFE ID (spiffe://<trust-domain>/agent/<orch>/<task>/<instance>)").ExecuteAsync(context);
+            return;
+        }
+
+        if (request.Scope is null || request.Scope.Length == 0)
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "scope must not be empty").ExecuteAsync(context);
+            return;
+        }
+
+        if (!ScopeSet.TryParse(request.Scope, out var requested, out string? scopeError))
+        {
+            await new ProblemResult(ErrorCatalog.InvalidScopeFormat, scopeError).ExecuteAsync(context);
+            return;
+        }
+
+        int ttl = request.Ttl ?? 60;
+        if (ttl <= 0)
+        {
+            await new ProblemResult(ErrorCatalog.InvalidTtl, "ttl must be a positive number of seconds").ExecuteAsync(context);
+            return;
+        }
+
+        int depth = delegator.DelegationDepth;
+        if (depth >= options.MaxDelegationDepth)
+        {
+            await audit.RecordAsync(
+                Draft(time, AuditEventTypes.DelegationAttenuationViolation, "denied", $"delegation depth limit exceeded | delegator={delegator.Subject} | target={request.DelegateTo} | depth={depth} | max={options.MaxDelegationDepth}", delegator, depth),
+                cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.DelegationDepthExceeded, "delegation depth limit exceeded", $"this token is already {depth} delegation(s) deep; the broker allows {options.MaxDelegationDepth}").ExecuteAsync(context);
+            return;
+        }
+
+        var held = ScopeSet.Of([.. delegator.Scope]);
+        if (held.FirstUncovered(requested) is { } uncovered)
+        {
+            await audit.RecordAsync(
+                Draft(time, AuditEventTypes.DelegationAttenuationViolation, "denied", $"delegation_attenuation_violation | delegator={delegator.Subject} | target={request.DelegateTo} | requested={string.Join(',', requested.ToArray())} | allowed={string.Join(',', delegator.Scope)}", delegator, depth),
+                cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.ScopeViolation, "delegated scope exceeds delegator scope", $"'{uncovered.Value}' is not covered by the delegating token's scope").ExecuteAsync(context);
+            return;
+        }
+
+        var delegate_ = await agents.FindAsync(request.DelegateTo, context.RequestAborted);
+        if (delegate_ is null)
+        {
+            await new ProblemResult(ErrorCatalog.NotFound, "delegate agent not found", "delegate_to must name an agent registered with this broker").ExecuteAsync(context);
+            return;
+        }
+
+        var revocations = services.GetRequiredService<RevocationList>();
+        if (revocations.IsAgentRevoked(delegate_.AgentId))
+        {
+            await new ProblemResult(ErrorCatalog.AgentRevoked, "delegate agent has been revoked").ExecuteAsync(context);
+            return;
+        }
+
+        // Never outlive the delegating token, nor the broker's ceiling.
+        var tokens = services.GetRequiredService<TokenService>();
+        long now = time.GetUtcNow().ToUnixTimeSeconds();
+        long remaining = delegator.ExpiresAt - now;
+        int lifetime = tokens.ClampToCeiling(Math.Min(ttl, remaining));
+
+        var keys = services.GetRequiredService<SigningKeyRing>();
+        var key = keys.Active;
+        string delegatedAt = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        byte[] input = DelegationRecord.SigningInput(delegator.Subject, delegator.Scope, delegatedAt);
+        byte[] signature = new byte[key.SignatureSize];
+        int written = key.Sign(input, signature);
+        var hop = new DelegationRecord(delegator.Subject, delegator.Scope, delegatedAt, System.Buffers.Text.Base64Url.EncodeToString(signature.AsSpan(0, written)), key.KeyId);
+        var chain = new List<DelegationRecord>(delegator.DelegationChain) { hop };
+        string chainHash = DelegationChain.Hash(chain);
+
+        var (token, claims) = tokens.Issue(
+            delegate_.AgentId, delegator.Audience, requested.ToArray(), lifetime, delegator.TaskId, delegator.OrchId, delegate_.AgentId, chain, chainHash);
+        services.GetRequiredService<BrokerMetrics>().TokenIssued(claims.Scope);
+        await audit.RecordAsync(
+            Draft(time, AuditEventTypes.DelegationCreated, "success", $"delegation from {delegator.Subject} to {delegate_.AgentId} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, delegate_.AgentId, chainHash),
+            cancellationToken: context.RequestAborted);
+
+        var view = chain.Select(h => new DelegationHopView(h.Agent, [.. h.Scope], h.DelegatedAt, h.Signature, h.KeyId)).ToArray();
+        await Results.Json(new DelegateResponse(token, lifetime, "Bearer", view, chainHash), BrokerJson.Default.DelegateResponse).ExecuteAsync(context);
+    }
+
+    private static AuditEventDraft Draft(
+        TimeProvider time, string type, string outcome, string detail, AccessTokenClaims claims, int depth, string? agentId = null, string? chainHash = null) =>
+        AuditDraft.Of(time, type, outcome, detail, agentId ?? claims.Subject, claims.TaskId, claims.OrchId) with
+        {
+            DelegDepth = depth,
+            DelegChainHash = chainHash ?? claims.ChainHash ?? "",
+        };
+}

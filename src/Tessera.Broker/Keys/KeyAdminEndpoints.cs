@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Tessera.Broker.Admin;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Http;
+using Tessera.Keys;
+using Tessera.Scopes;
+
+namespace Tessera.Broker.Keys;
+
+/// <summary><c>GET /v1/admin/keys</c> and <c>POST /v1/admin/keys/rotate</c> (scope <c>admin:keys:*</c>).</summary>
+internal static class KeyAdminEndpoints
+{
+    private static readonly Scope KeysScope = Scope.Parse("admin:keys:*");
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/admin/keys", ListAsync);
+        app.MapPost("/v1/admin/keys/rotate", RotateAsync);
+    }
+
+    private static async Task ListAsync(HttpContext context)
+    {
+        if (await DenyAsync(context))
+        {
+            return;
+        }
+
+        await WriteKeysAsync(context, StatusCodes.Status200OK, null);
+    }
+
+    private static async Task RotateAsync(HttpContext context)
+    {
+        if (await DenyAsync(context))
+        {
+            return;
+        }
+
+        var services = context.RequestServices;
+        var ring = services.GetRequiredService<SigningKeyRing>();
+        string previous = ring.Active.KeyId;
+        var next = services.GetRequiredService<KeyRotation>().Rotate();
+        var time = services.GetRequiredService<TimeProvider>();
+        await services.GetRequiredService<AuditLog>().RecordAsync(
+            AuditDraft.Of(time, AuditEventTypes.KeyRotated, "success", $"signing key rotated | new_kid={next.KeyId} | previous_kid={previous} | alg={next.Algorithm.Name()}"),
+            cancellationToken: context.RequestAborted);
+        await WriteKeysAsync(context, StatusCodes.Status200OK, previous);
+    }
+
+    private static async Task WriteKeysAsync(HttpContext context, int status, string? previous)
+    {
+        var services = context.RequestServices;
+        var ring = services.GetRequiredService<SigningKeyRing>();
+        var rotation = services.GetRequiredService<KeyRotation>();
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("active_kid", ring.Active.KeyId);
+        if (previous is not null)
+        {
+            writer.WriteString("previous_kid", previous);
+        }
+
+        writer.WriteStartArray("keys");
+        var all = ring.All;
+        for (int i = 0; i < all.Count; i++)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("kid", all[i].KeyId);
+            writer.WriteString("alg", all[i].Algorithm.Name());
+            writer.WriteString("status", i == 0 ? "active" : "retiring");
+            writer.WriteString("created_at", all[i].CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            if (rotation.RetiresAt(i) is { } retires)
+            {
+                writer.WriteString("retires_at", retires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static async Task<bool> DenyAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context, KeysScope);
+        if (auth.Problem is { } denied)
+        {
+            await AdminEndpoints.AuditDenied(services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>(), auth, denied, context);
+            await denied.ExecuteAsync(context);
+            return true;
+        }
+
+        return false;
+    }
+}

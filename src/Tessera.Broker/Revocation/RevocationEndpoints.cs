@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Admin;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Configuration;
+using Tessera.Broker.Http;
+using Tessera.Broker.Metrics;
+using Tessera.Errors;
+using Tessera.Scopes;
+using Tessera.Storage.Revocations;
+
+namespace Tessera.Broker.Revocation;
+
+/// <summary>
+/// <c>POST /v1/revoke</c> (admin) and the revocation feed for verifiers: <c>GET /v1/revocations</c>
+/// (cursor pages) and <c>GET /v1/revocations/stream</c> (Server-Sent Events, pushed as entries commit).
+/// The feed carries identifiers only (jti, agent and task ids), never tokens, and is public like the JWKS.
+/// </summary>
+internal static class RevocationEndpoints
+{
+    private static readonly Scope RevokeScope = Scope.Parse("admin:revoke:*");
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/revoke", RevokeAsync);
+        app.MapGet("/v1/revocations", ListAsync);
+        app.MapGet("/v1/revocations/stream", StreamAsync);
+    }
+
+    private static async Task RevokeAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
+        var time = services.GetRequiredService<TimeProvider>();
+        var audit = services.GetRequiredService<AuditLog>();
+        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context, RevokeScope);
+        if (auth.Problem is { } denied)
+        {
+            await AdminEndpoints.AuditDenied(audit, time, auth, denied, context);
+            await denied.ExecuteAsync(context);
+            return;
+        }
+
+        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.RevokeRequest, options.MaxBodyBytes);
+        if (body.Failure is { } bad)
+        {
+            await ProblemResult.From(bad).ExecuteAsync(context);
+            return;
+        }
+
+        var request = body.Value!;
+        if (string.IsNullOrEmpty(request.Level) || string.IsNullOrEmpty(request.Target))
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "level and target are required").ExecuteAsync(context);
+            return;
+        }
+
+        if (!RevocationLevel.IsValid(request.Level))
+        {
+            string shown = request.Level.Length > 32 || request.Level.Any(char.IsControl) ? "(unprintable)" : request.Level;
+            await new ProblemResult(ErrorCatalog.InvalidRequest, $"invalid revocation level: {shown}", "use token, agent, task or chain").ExecuteAsync(context);
+            return;
+        }
+
+        if (request.Target.Length > 512 || request.Target.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "target must be at most 512 characters without spaces").ExecuteAsync(context);
+            return;
+        }
+
+        string reason = string.IsNullOrWhiteSpace(request.Reason) ? "revoked by operator" : new string([.. request.Reason.Take(200).Where(c => !char.IsControl(c))]);
+
+        // Kept until every token it could match has expired: nothing the broker issued lives longer than the ceiling.
+        long expires = time.GetUtcNow().AddSeconds(options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
+        var (record, created) = await services.GetRequiredService<RevocationList>().RevokeAsync(request.Level, request.Target, reason, expires, context.RequestAborted);
+        services.GetRequiredService<BrokerMetrics>().TokensRevoked.WithLabels(request.Level).Inc();
+        await audit.RecordAsync(
+            AuditDraft.Of(time, AuditEventTypes.TokenRevoked, "success", $"revoked at level={request.Level} target={request.Target} | seq={record.Sequence} | new={created} | reason={reason}", request.Level is RevocationLevel.Agent or RevocationLevel.Chain ? request.Target : null, request.Level == RevocationLevel.Task ? request.Target : null),
+            cancellationToken: context.RequestAborted);
+        await Results.Json(new RevokeResponse(true, request.Level, request.Target, created ? 1 : 0, record.Sequence), BrokerJson.Default.RevokeResponse).ExecuteAsync(context);
+    }
+
+    private static async Task ListAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        if (!TryCursor(context, out long since, out int limit, out var problem))
+        {
+            await problem!.ExecuteAsync(context);
+            return;
+        }
+
+        long now = services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
+        var entries = await services.GetRequiredService<IRevocationStore>().ListAsync(since, now, limit + 1, context.RequestAborted);
+        bool more = entries.Count > limit;
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteStartArray("entries");
+        long cursor = since;
+        for (int i = 0; i < Math.Min(limit, entries.Count); i++)
+        {
+            WriteEntry(writer, entries[i]);
+            cursor = entries[i].Sequence;
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("next_cursor", cursor.ToString(CultureInfo.InvariantCulture));
+        writer.WriteBoolean("has_more", more);
+        writer.WriteNumber("keys_version", services.GetRequiredService<RevocationFeed>().KeysVersion);
+        writer.WriteEndObject();
+    }
+
+    private static async Task StreamAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        if (!TryCursor(context, out long cursor, out _, out var problem))
+        {
+            await problem!.ExecuteAsync(context);
+            return;
+        }
+
+        if (long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out long lastEventId) && lastEventId > cursor)
+        {
+            cursor = lastEventId;
+        }
+
+        var feed = services.GetRequiredService<RevocationFeed>();
+        var store = services.GetRequiredService<IRevocationStore>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var metrics = services.GetRequiredService<BrokerMetrics>();
+        var aborted = context.RequestAborted;
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        var output = context.Response.Body;
+        long keysVersion = feed.KeysVersion;
+        metrics.RevocationFeedSubscribers.Inc();
+        try
+        {
+            await WriteAsync(output, ": tessera revocation stream\nretry: 1000\n\n", aborted);
+            while (!aborted.IsCancellationRequested)
+            {
+                // Capture the signal before reading, so a commit between the read and the wait still wakes us.
+                var changed = feed.Changed;
+                var entries = await store.ListAsync(cursor, time.GetUtcNow().ToUnixTimeMilliseconds(), 500, aborted);
+                foreach (var entry in entries)
+                {
+                    await WriteAsync(output, $"id: {entry.Sequence}\nevent: revocation\ndata: {EntryJson(entry)}\n\n", aborted);
+                    cursor = entry.Sequence;
+                }
+
+                if (feed.KeysVersion != keysVersion)
+                {
+                    keysVersion = feed.KeysVersion;
+                    await WriteAsync(output, $"event: keys\ndata: {{\"keys_version\":{keysVersion}}}\n\n", aborted);
+                }
+
+                await output.FlushAsync(aborted);
+                if (entries.Count == 500)
+                {
+                    continue;
+                }
+
+                var heartbeat = Task.Delay(TimeSpan.FromSeconds(15), aborted);
+                if (await Task.WhenAny(changed, heartbeat) == heartbeat)
+                {
+                    await WriteAsync(output, ": heartbeat\n\n", aborted);
+                    await output.FlushAsync(aborted);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The subscriber went away.
+        }
+        finally
+        {
+            metrics.RevocationFeedSubscribers.Dec();
+        }
+    }
+
+    private static bool TryCursor(HttpContext context, out long since, out int limit, out ProblemResult? problem)
+    {
+        since = 0;
+        limit = 500;
+        problem = null;
+        var query = context.Request.Query;
+        if (query.TryGetValue("since", out var s) && !long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out since))
+        {
+            problem = new ProblemResult(ErrorCatalog.InvalidRequest, "since must be a cursor returned as next_cursor (a non-negative integer)");
+            return false;
+        }
+
+        if (query.TryGetValue("limit", out var l) && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        {
+            problem = new ProblemResult(ErrorCatalog.InvalidRequest, "limit must be between 1 and 1000");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static void WriteEntry(Utf8JsonWriter writer, RevocationRecord entry)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("seq", entry.Sequence);
+        writer.WriteString("level", entry.Level);
+        writer.WriteString("target", entry.Target);
+        writer.WriteString("reason", entry.Reason);
+        writer.WriteString("revoked_at", Rfc3339(entry.RevokedAtMs));
+        writer.WriteString("expires_at", Rfc3339(entry.ExpiresAtMs));
+        writer.WriteEndObject();
+    }
+
+    private static string EntryJson(RevocationRecord entry)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteEntry(writer, entry);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    internal static string Rfc3339(long ms) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static Task WriteAsync(Stream output, string text, CancellationToken cancellationToken) =>
+        output.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), cancellationToken).AsTask();
+}
