@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tessera.Cli.Admin;
 using Tessera.Cli.Commands;
 
 var root = new RootCommand("Tessera: identity and authorization for AI agents.")
@@ -6,5 +7,9 @@ var root = new RootCommand("Tessera: identity and authorization for AI agents.")
     ServeCommand.Create(Console.Out, Console.Error),
     DevCommand.Create(Console.Out, Console.Error),
     InitCommand.Create(Console.Out, Console.Error),
+    LaunchTokenCommand.Create(Console.Out, Console.Error),
+    RevokeCommand.Create(Console.Out, Console.Error),
+    AuditCommand.Create(Console.Out, Console.Error),
+    KeysCommand.Create(Console.Out, Console.Error),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Tessera.Cli.Admin;
+
+/// <summary>Shared options and error handling of the admin verbs. Exit codes: 0 ok, 1 usage or configuration, 2 refused by the broker, 3 broker unreachable.</summary>
+internal static class AdminCommand
+{
+    public static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+
+    public static Option<string> BrokerOption() => new("--broker")
+    {
+        Description = "Broker URL (default $TESSERA_BROKER_URL or http://127.0.0.1:8080).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TESSERA_BROKER_URL") is { Length: > 0 } url ? url : "http://127.0.0.1:8080",
+    };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print the broker's JSON answer." };
+
+    /// <summary>Runs an admin action with a client, mapping failures to exit codes and one line on stderr.</summary>
+    public static async Task<int> RunAsync(string broker, TextWriter error, Func<BrokerClient, Task<int>> action, string? adminSecret = null)
+    {
+        if (!Uri.TryCreate(broker, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            await error.WriteLineAsync($"error: --broker must be an http(s) URL (got '{broker}')");
+            return 1;
+        }
+
+        using var client = new BrokerClient(uri, adminSecret ?? Environment.GetEnvironmentVariable("TESSERA_ADMIN_SECRET"));
+        try
+        {
+            return await action(client);
+        }
+        catch (CliConfigurationException ex)
+        {
+            await error.WriteLineAsync("error: " + ex.Message);
+            return 1;
+        }
+        catch (BrokerException ex)
+        {
+            await error.WriteLineAsync($"error: broker answered {ex.Status} {ex.Code}: {ex.Detail}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or SocketException or TaskCanceledException)
+        {
+            await error.WriteLineAsync($"error: cannot reach the broker at {uri}: {ex.Message}");
+            return 3;
+        }
+    }
+
+    public static Task WriteJsonAsync(TextWriter output, JsonNode? node) => output.WriteLineAsync(node?.ToJsonString(Pretty) ?? "null");
+}
