@@ -134,7 +134,11 @@ internal static class RevocationEndpoints
         var store = services.GetRequiredService<IRevocationStore>();
         var time = services.GetRequiredService<TimeProvider>();
         var metrics = services.GetRequiredService<BrokerMetrics>();
-        var aborted = context.RequestAborted;
+
+        // End with the client or with the broker: an open stream must not hold up shutdown.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(
+            context.RequestAborted, services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping);
+        var aborted = linked.Token;
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         context.Response.ContentType = "text/event-stream";

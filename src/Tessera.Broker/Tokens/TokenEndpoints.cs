@@ -99,6 +99,14 @@ internal static class TokenEndpoints
             return;
         }
 
+        // A delegated token must never outlive its delegator's, which the broker cannot see from here.
+        if (old.DelegationChain.Count > 0)
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | delegated token | jti={old.JwtId}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.DelegatedTokenNotRenewable, "delegated tokens cannot be renewed", "ask the delegating agent for a new delegation").ExecuteAsync(context);
+            return;
+        }
+
         // Same lifetime as the token being renewed, never above the launch policy or the broker ceiling.
         int ttl = tokens.ClampToCeiling(Math.Min(old.Lifetime, agent.MaxTtl));
 

@@ -50,6 +50,12 @@ public static class ErrorCatalog
         "The delegating token is already as many hops deep as the broker allows (TESSERA_MAX_DELEGATION_DEPTH, default 5).",
         "Delegate from a token higher up the chain, or ask the operator to raise the limit if deeper chains are really needed.");
 
+    /// <summary>403: renewal of a delegated token.</summary>
+    public static readonly ErrorDescriptor DelegatedTokenNotRenewable = new(
+        "delegated_token_not_renewable", 403, "Forbidden",
+        "POST /v1/token/renew was called with a delegated token. A delegated token may never outlive the token it was delegated from, so it is not renewed.",
+        "Ask the delegating agent to delegate again (POST /v1/delegate) before the token expires.");
+
     /// <summary>403: the agent concerned has been revoked.</summary>
     public static readonly ErrorDescriptor AgentRevoked = new(
         "agent_revoked", 403, "Forbidden",
@@ -108,7 +114,7 @@ public static class ErrorCatalog
     public static IReadOnlyList<ErrorDescriptor> All { get; } =
     [
         InvalidRequest, InvalidScopeFormat, InvalidTtl, Unauthorized, ScopeViolation, AudienceNotAllowed,
-        DelegationDepthExceeded, AgentRevoked, InsufficientScope, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, RateLimited,
+        DelegationDepthExceeded, DelegatedTokenNotRenewable, AgentRevoked, InsufficientScope, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, RateLimited,
         InternalError, ServiceUnavailable,
     ];
 
