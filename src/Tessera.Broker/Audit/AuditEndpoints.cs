@@ -119,6 +119,12 @@ internal static class AuditEndpoints
         }
 
         var store = services.GetRequiredService<IAuditStore>();
+
+        // Checkpoints are read before the events, so every event a checkpoint names is in the export.
+        var checkpoints = await store.ListCheckpointsAsync(context.RequestAborted);
+        await services.GetRequiredService<AuditLog>().RecordAsync(
+            AuditDraft.Of(services.GetRequiredService<TimeProvider>(), AuditEventTypes.AuditExported, "success", $"audit exported | checkpoints={checkpoints.Count}"),
+            cancellationToken: context.RequestAborted);
         context.Response.ContentType = "application/x-ndjson";
         var output = context.Response.Body;
         long after = 0;
@@ -137,7 +143,7 @@ internal static class AuditEndpoints
             }
         }
 
-        foreach (var checkpoint in await store.ListCheckpointsAsync(context.RequestAborted))
+        foreach (var checkpoint in checkpoints)
         {
             await WriteLineAsync(output, w => WriteCheckpoint(w, checkpoint), context.RequestAborted);
         }

@@ -109,7 +109,7 @@ public sealed class BrokerOptions
     public string? TlsClientCa { get; set; }
 
     /// <summary>The longest lifetime any token can have: the ceiling, or ten years when there is none.</summary>
-    public long LongestTokenLifetimeSeconds => MaxTtl > 0 ? MaxTtl : 10L * 365 * 86400;
+    public long LongestTokenLifetimeSeconds => Math.Max(MaxTtl > 0 ? MaxTtl : 10L * 365 * 86400, AdminTokenTtl);
 
     /// <summary>The parsed signing algorithm (valid after validation).</summary>
     public SigningAlgorithm Algorithm => SigningAlgorithms.TryParse(SigningAlg, out var alg) ? alg : SigningAlgorithm.EdDSA;

@@ -126,6 +126,13 @@ internal static class DelegationEndpoints
             return;
         }
 
+        // A revoked chain root may not start new chains: they would outlive the revocation entry.
+        if (revocations.IsChainRevoked(delegator.ChainRoot ?? delegator.Subject))
+        {
+            await new ProblemResult(ErrorCatalog.AgentRevoked, "delegation chains rooted at this agent have been revoked").ExecuteAsync(context);
+            return;
+        }
+
         // Never outlive the delegating token, nor the broker's ceiling.
         var tokens = services.GetRequiredService<TokenService>();
         long now = time.GetUtcNow().ToUnixTimeSeconds();
@@ -143,7 +150,8 @@ internal static class DelegationEndpoints
         string chainHash = DelegationChain.Hash(chain);
 
         var (token, claims) = tokens.Issue(
-            delegate_.AgentId, delegator.Audience, requested.ToArray(), lifetime, delegator.TaskId, delegator.OrchId, delegate_.AgentId, chain, chainHash);
+            delegate_.AgentId, delegator.Audience, requested.ToArray(), lifetime, delegator.TaskId, delegator.OrchId, delegate_.AgentId, chain, chainHash, notAfter: delegator.ExpiresAt);
+        lifetime = (int)(claims.ExpiresAt - claims.IssuedAt);
         services.GetRequiredService<BrokerMetrics>().TokenIssued(claims.Scope);
         await audit.RecordAsync(
             Draft(time, AuditEventTypes.DelegationCreated, "success", $"delegation from {delegator.Subject} to {delegate_.AgentId} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, delegate_.AgentId, chainHash),

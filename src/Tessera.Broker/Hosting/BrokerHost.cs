@@ -93,6 +93,12 @@ public static class BrokerHost
         }
 
         var tls = TlsSetup.Load(options);
+        if (tls is not null)
+        {
+            // The slim builder leaves HTTPS out unless asked for.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;

@@ -32,6 +32,7 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
         catch (Exception ex) when (!context.Response.HasStarted && ex is AuditUnavailableException or SqliteException)
         {
             LogStorageFailure(logger, context.Request.Path.Value ?? "/", ex);
+            (context.RequestServices.GetService(typeof(Metrics.BrokerMetrics)) as Metrics.BrokerMetrics)?.DbErrors.WithLabels(context.Request.Path.Value ?? "/").Inc();
             context.Response.Headers.RetryAfter = "1";
             await new ProblemResult(ErrorCatalog.ServiceUnavailable, "the operation could not be recorded durably; nothing was acknowledged").ExecuteAsync(context);
         }

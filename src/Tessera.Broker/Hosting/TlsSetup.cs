@@ -16,9 +16,9 @@ namespace Tessera.Broker.Hosting;
 internal sealed class TlsSetup
 {
     private readonly X509Certificate2 _certificate;
-    private readonly X509Certificate2? _clientCa;
+    private readonly X509Certificate2Collection? _clientCa;
 
-    private TlsSetup(X509Certificate2 certificate, X509Certificate2? clientCa)
+    private TlsSetup(X509Certificate2 certificate, X509Certificate2Collection? clientCa)
     {
         _certificate = certificate;
         _clientCa = clientCa;
@@ -46,16 +46,23 @@ internal sealed class TlsSetup
             throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [$"TESSERA_TLS_CERT/TESSERA_TLS_KEY cannot be loaded as a PEM certificate and key: {ex.Message}"]);
         }
 
-        X509Certificate2? clientCa = null;
+        X509Certificate2Collection? clientCa = null;
         if (options.TlsMode == "mtls")
         {
             try
             {
-                clientCa = X509Certificate2.CreateFromPemFile(options.TlsClientCa!);
+                // A bundle is fine: every certificate in the file is a trust anchor for clients.
+                clientCa = [];
+                clientCa.ImportFromPemFile(options.TlsClientCa!);
             }
             catch (CryptographicException ex)
             {
-                throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [$"TESSERA_TLS_CLIENT_CA cannot be loaded as a PEM certificate: {ex.Message}"]);
+                throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [$"TESSERA_TLS_CLIENT_CA cannot be loaded as PEM certificates: {ex.Message}"]);
+            }
+
+            if (clientCa.Count == 0)
+            {
+                throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), ["TESSERA_TLS_CLIENT_CA holds no PEM certificate"]);
             }
         }
 
@@ -76,7 +83,7 @@ internal sealed class TlsSetup
         {
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(_clientCa);
+            chain.ChainPolicy.CustomTrustStore.AddRange(_clientCa);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.2"));
             return chain.Build(certificate);

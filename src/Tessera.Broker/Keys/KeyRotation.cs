@@ -27,10 +27,16 @@ public sealed class KeyRotation(SigningKeyRing ring, IOptions<BrokerOptions> opt
     {
         lock (_gate)
         {
+            // Written to disk first: a key that signed tokens must never exist only in memory.
             var next = SigningKey.Generate(options.Value.Algorithm, time.GetUtcNow());
+            var previous = ring.All;
+            SigningKeyFile.Write(options.Value.SigningKeyPath, [next, .. previous]);
             ring.Rotate(next);
-            PruneLocked();
-            SigningKeyFile.Write(options.Value.SigningKeyPath, ring.All);
+            if (PruneLocked())
+            {
+                SigningKeyFile.Write(options.Value.SigningKeyPath, ring.All);
+            }
+
             feed.NotifyKeysChanged();
             return next;
         }

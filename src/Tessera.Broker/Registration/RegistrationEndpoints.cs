@@ -108,6 +108,12 @@ internal static class RegistrationEndpoints
             return Fail(ErrorCatalog.InvalidScopeFormat, scopeError);
         }
 
+        // A revoked task may not gain new agents: their tokens would outlive the revocation entry.
+        if (services.GetRequiredService<Revocation.RevocationList>().IsTaskRevoked(request.TaskId))
+        {
+            return Fail(ErrorCatalog.AgentRevoked, "task has been revoked", "register under a new task_id");
+        }
+
         // 1. Launch token: looked up, not yet used; it is used only once everything else checks out.
         long nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         string tokenHash = LaunchTokenHash.Of(request.LaunchToken);

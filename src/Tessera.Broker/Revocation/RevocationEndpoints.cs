@@ -74,6 +74,12 @@ internal static class RevocationEndpoints
             return;
         }
 
+        if (request.Level == RevocationLevel.Agent && request.Target == "admin")
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "admin tokens are revoked one by one (level token, target the jti), not as an agent", "revoking every admin token would lock the operator out").ExecuteAsync(context);
+            return;
+        }
+
         string reason = string.IsNullOrWhiteSpace(request.Reason) ? "revoked by operator" : new string([.. request.Reason.Take(200).Where(c => !char.IsControl(c))]);
 
         // Kept until every token it could match has expired: nothing the broker issued lives longer than the ceiling.

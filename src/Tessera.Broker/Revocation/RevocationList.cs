@@ -65,6 +65,12 @@ public sealed class RevocationList
         return (stored, created);
     }
 
+    /// <summary>True when delegation chains rooted at the agent are revoked.</summary>
+    public bool IsChainRevoked(string rootAgentId) => _entries.ContainsKey((RevocationLevel.Chain, rootAgentId));
+
+    /// <summary>True when the task is revoked (no new token may carry it).</summary>
+    public bool IsTaskRevoked(string taskId) => _entries.ContainsKey((RevocationLevel.Task, taskId));
+
     /// <summary>True when the agent itself is revoked (no new token may name it).</summary>
     public bool IsAgentRevoked(string agentId) => _entries.ContainsKey((RevocationLevel.Agent, agentId));
 

@@ -36,9 +36,10 @@ public sealed class TokenService
     public (string Token, AccessTokenClaims Claims) Issue(
         string subject, IReadOnlyList<string> audience, IReadOnlyList<string> scope, int ttlSeconds,
         string? taskId = null, string? orchId = null, string? clientId = null,
-        IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null)
+        IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null, long? notAfter = null)
     {
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
+        long expires = notAfter is { } cap ? Math.Min(now + ttlSeconds, cap) : now + ttlSeconds;
         var claims = new AccessTokenClaims
         {
             Issuer = _options.Issuer,
@@ -46,7 +47,7 @@ public sealed class TokenService
             Audience = audience,
             IssuedAt = now,
             NotBefore = now,
-            ExpiresAt = now + ttlSeconds,
+            ExpiresAt = expires,
             JwtId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             Scope = scope,
             ClientId = clientId,

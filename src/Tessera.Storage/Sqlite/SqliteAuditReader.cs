@@ -21,6 +21,9 @@ public static class SqliteAuditReader
         var builder = new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(path), Mode = SqliteOpenMode.ReadOnly, Pooling = false };
         using var connection = new SqliteConnection(builder.ToString());
         connection.Open();
+
+        // One read transaction: events and checkpoints come from the same snapshot.
+        using var snapshot = connection.BeginTransaction(deferred: true);
         var events = new List<AuditEvent>();
         using (var cmd = connection.CreateCommand())
         {

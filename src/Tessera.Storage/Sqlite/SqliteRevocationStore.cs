@@ -57,6 +57,16 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
         return database.WriteAsync(
             (connection, transaction) =>
             {
+                using (var stale = connection.CreateCommand())
+                {
+                    stale.Transaction = transaction;
+                    stale.CommandText = "DELETE FROM revocations WHERE level = $l AND target = $t AND expires_at_ms <= $at";
+                    stale.Parameters.AddWithValue("$l", record.Level);
+                    stale.Parameters.AddWithValue("$t", record.Target);
+                    stale.Parameters.AddWithValue("$at", record.RevokedAtMs);
+                    stale.ExecuteNonQuery();
+                }
+
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = transaction;
                 cmd.CommandText = """
