@@ -120,7 +120,7 @@ internal static class DelegationEndpoints
         }
 
         var revocations = services.GetRequiredService<RevocationList>();
-        if (revocations.IsAgentRevoked(delegate_.AgentId))
+        if (revocations.IsAgentRevoked(delegate_.AgentId) || delegate_.Status == "revoked")
         {
             await new ProblemResult(ErrorCatalog.AgentRevoked, "delegate agent has been revoked").ExecuteAsync(context);
             return;

@@ -41,7 +41,7 @@ internal sealed class TlsSetup
             // Re-import so the private key is usable by SslStream on every platform.
             certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
             throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [$"TESSERA_TLS_CERT/TESSERA_TLS_KEY cannot be loaded as a PEM certificate and key: {ex.Message}"]);
         }

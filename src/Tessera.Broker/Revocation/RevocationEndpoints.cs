@@ -85,6 +85,12 @@ internal static class RevocationEndpoints
         // Kept until every token it could match has expired: nothing the broker issued lives longer than the ceiling.
         long expires = time.GetUtcNow().AddSeconds(options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
         var (record, created) = await services.GetRequiredService<RevocationList>().RevokeAsync(request.Level, request.Target, reason, expires, context.RequestAborted);
+        if (request.Level == RevocationLevel.Agent)
+        {
+            // The entry leaves the feed once the agent's tokens have expired; the agent stays revoked.
+            await services.GetRequiredService<Tessera.Storage.Agents.IAgentStore>().SetStatusAsync(request.Target, "revoked", context.RequestAborted);
+        }
+
         services.GetRequiredService<BrokerMetrics>().TokensRevoked.WithLabels(request.Level).Inc();
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.TokenRevoked, "success", $"revoked at level={request.Level} target={request.Target} | seq={record.Sequence} | new={created} | reason={reason}", request.Level is RevocationLevel.Agent or RevocationLevel.Chain ? request.Target : null, request.Level == RevocationLevel.Task ? request.Target : null),

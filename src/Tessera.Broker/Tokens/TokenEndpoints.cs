@@ -99,6 +99,13 @@ internal static class TokenEndpoints
             return;
         }
 
+        if (agent.Status == "revoked")
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | agent revoked", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.AgentRevoked, "agent has been revoked", "register a new agent with a fresh launch token").ExecuteAsync(context);
+            return;
+        }
+
         // A delegated token must never outlive its delegator's, which the broker cannot see from here.
         if (old.DelegationChain.Count > 0)
         {

@@ -159,6 +159,10 @@ internal static class AuditCommand
             {
                 await error.WriteLineAsync("note: checkpoint signatures not checked; pass --jwks to check them");
             }
+            else if (keys is not null && result.CheckpointsChecked < checkpoints.Count && result.Verdict == AuditVerdict.Intact)
+            {
+                await error.WriteLineAsync($"note: {checkpoints.Count - result.CheckpointsChecked} checkpoint(s) signed by keys not in this JWKS were checked for position and hash only; keep JWKS snapshots to check retired keys");
+            }
         }
 
         return (int)result.Verdict;

@@ -53,9 +53,9 @@ public static class AuditVerifier
             count++;
             if (e.Sequence != expected || !string.Equals(e.Id, AuditChain.IdFor(e.Sequence), StringComparison.Ordinal))
             {
-                return new(AuditVerdict.Broken, e.Sequence, e.Id, e.Sequence > expected
-                    ? $"event {AuditChain.IdFor(expected)} is missing: the chain jumps from seq {expected - 1} to {e.Sequence} (an event was removed)"
-                    : $"event {e.Id} at seq {e.Sequence} is out of place (an event was inserted or renumbered)", count, 0);
+                return e.Sequence > expected
+                    ? new(AuditVerdict.Broken, expected, AuditChain.IdFor(expected), $"event {AuditChain.IdFor(expected)} is missing: the chain jumps from seq {expected - 1} to {e.Sequence} (an event was removed)", count, 0)
+                    : new(AuditVerdict.Broken, e.Sequence, e.Id, $"event {e.Id} at seq {e.Sequence} is out of place (an event was inserted or renumbered)", count, 0);
             }
 
             if (!string.Equals(e.PrevHash, prev, StringComparison.Ordinal))

@@ -63,7 +63,7 @@ public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRe
         {
             using var cmd = connection.CreateCommand();
             cmd.CommandText = """
-                SELECT orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms
+                SELECT orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms, status
                 FROM agents WHERE agent_id = $id
                 """;
             cmd.Parameters.AddWithValue("$id", agentId);
@@ -85,8 +85,23 @@ public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRe
                 Audience = StorageJson.Read(reader.GetString(6)),
                 MaxTtl = reader.GetInt32(7),
                 CreatedAtMs = reader.GetInt64(8),
+                Status = reader.GetString(9),
             };
         }));
+
+    /// <inheritdoc />
+    public Task<bool> SetStatusAsync(string agentId, string status, CancellationToken cancellationToken) =>
+        database.WriteAsync(
+            (connection, transaction) =>
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = transaction;
+                cmd.CommandText = "UPDATE agents SET status = $s WHERE agent_id = $id";
+                cmd.Parameters.AddWithValue("$s", status);
+                cmd.Parameters.AddWithValue("$id", agentId);
+                return cmd.ExecuteNonQuery() == 1;
+            },
+            cancellationToken);
 
     /// <inheritdoc />
     public Task<long> CountAsync(CancellationToken cancellationToken) =>
