@@ -23,6 +23,7 @@ var app = BrokerHost.Build(
         ["bcrypt_cost"] = "4",
         ["db"] = Path.Combine(dir, "tessera.db"),
         ["signing_key_path"] = Path.Combine(dir, "key.json"),
+        ["secret_pepper_path"] = Path.Combine(dir, "pepper"),
         ["public_rate"] = "1000000",
         ["public_burst"] = "1000000",
         ["max_ttl"] = "0",

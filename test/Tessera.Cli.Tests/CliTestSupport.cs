@@ -46,6 +46,7 @@ internal sealed class CliBroker : IAsyncDisposable
             ["bcrypt_cost"] = "4",
             ["db"] = Path.Combine(directory, "tessera.db"),
             ["signing_key_path"] = Path.Combine(directory, "signing-key.json"),
+            ["secret_pepper_path"] = Path.Combine(directory, "pepper"),
             ["issuer"] = "http://tessera.cli.test",
             ["trust_domain"] = "tessera.test",
             ["admin_auth_rate"] = "100000",

@@ -19,7 +19,7 @@ namespace Tessera.Broker.Admin;
 internal static class AdminEndpoints
 {
     /// <summary>The scopes every admin token carries.</summary>
-    public static readonly string[] AdminScopes = ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*"];
+    public static readonly string[] AdminScopes = ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*", "admin:apps:*"];
 
     private static readonly Scope LaunchTokensScope = Scope.Parse("admin:launch-tokens:*");
 
@@ -91,18 +91,45 @@ internal static class AdminEndpoints
             return;
         }
 
+        await IssueLaunchTokenAsync(context, auth.Claims!.Subject, appId: "", ceiling: null);
+    }
+
+    /// <summary>
+    /// Creates a launch token for the admin route and the app route alike: same request, same
+    /// response. An app's request must stay within its ceiling, and the token records the app.
+    /// </summary>
+    internal static async Task IssueLaunchTokenAsync(HttpContext context, string createdBy, string appId, ScopeSet? ceiling)
+    {
+        var services = context.RequestServices;
+        var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
+        var time = services.GetRequiredService<TimeProvider>();
+        var audit = services.GetRequiredService<AuditLog>();
         var body = await JsonBody.ReadAsync(context, BrokerJson.Default.LaunchTokenRequest, options.MaxBodyBytes);
         Failure? failure = body.Failure;
         LaunchTokenResponse? response = null;
         LaunchTokenRecord? record = null;
         if (failure is null)
         {
-            (record, response, failure) = Build(body.Value!, options, time, auth.Claims!.Subject);
+            (record, response, failure) = Build(body.Value!, options, time, createdBy);
         }
 
+        if (failure is null && ceiling is not null && ScopeSet.Of([.. record!.AllowedScope]) is var requested && ceiling.FirstUncovered(requested) is { } outside)
+        {
+            failure = new Failure(
+                ErrorCatalog.ScopeViolation,
+                $"requested scopes exceed app ceiling; allowed: [{string.Join(" ", ceiling.ToArray())}]",
+                $"'{outside.Value}' is outside the app's scope ceiling");
+        }
+
+        if (record is not null)
+        {
+            record = record with { AppId = appId };
+        }
+
+        string appSuffix = appId.Length > 0 ? $" | app_id={appId}" : "";
         if (failure is not null)
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.LaunchTokenDenied, "denied", failure.Detail), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.LaunchTokenDenied, "denied", failure.Detail + appSuffix), cancellationToken: context.RequestAborted);
             await ProblemResult.From(failure).ExecuteAsync(context);
             return;
         }
@@ -111,7 +138,7 @@ internal static class AdminEndpoints
         services.GetRequiredService<Metrics.BrokerMetrics>().LaunchTokensCreated.Inc();
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.LaunchTokenIssued, "success",
-                $"launch token issued | agent_name={record!.AgentName} | scope={string.Join(',', record.AllowedScope)} | max_ttl={record.MaxTtl} | single_use={record.SingleUse}"),
+                $"launch token issued | agent_name={record!.AgentName} | scope={string.Join(',', record.AllowedScope)} | max_ttl={record.MaxTtl} | single_use={record.SingleUse}{appSuffix}"),
             cancellationToken: context.RequestAborted);
         await Results.Json(response!, BrokerJson.Default.LaunchTokenResponse, statusCode: StatusCodes.Status201Created).ExecuteAsync(context);
     }
@@ -143,6 +170,11 @@ internal static class AdminEndpoints
             if (scope.Value.StartsWith("admin:", StringComparison.Ordinal))
             {
                 return (null, null, new Failure(ErrorCatalog.InvalidScopeFormat, $"scope '{scope.Value}' is in the admin: namespace, which is reserved for the broker's own admin tokens"));
+            }
+
+            if (scope.Value.StartsWith("app:", StringComparison.Ordinal))
+            {
+                return (null, null, new Failure(ErrorCatalog.InvalidScopeFormat, $"scope '{scope.Value}' is in the app: namespace, which is reserved for app tokens"));
             }
         }
 

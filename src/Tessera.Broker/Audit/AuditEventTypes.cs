@@ -57,6 +57,24 @@ public static class AuditEventTypes
     /// <summary>An audit export was taken.</summary>
     public const string AuditExported = "audit_exported";
 
+    /// <summary>An app was registered.</summary>
+    public const string AppRegistered = "app_registered";
+
+    /// <summary>An app authenticated.</summary>
+    public const string AppAuthenticated = "app_authenticated";
+
+    /// <summary>An app authentication was refused.</summary>
+    public const string AppAuthFailed = "app_auth_failed";
+
+    /// <summary>An app's grant, lifetime or secret changed.</summary>
+    public const string AppUpdated = "app_updated";
+
+    /// <summary>An app was deregistered.</summary>
+    public const string AppDeregistered = "app_deregistered";
+
+    /// <summary>App authentication was rate limited.</summary>
+    public const string AppRateLimited = "app_rate_limited";
+
     /// <summary>A token lacked the scope an endpoint requires.</summary>
     public const string ScopeViolation = "scope_violation";
 }

@@ -108,6 +108,26 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("tls_client_ca")]
     public string? TlsClientCa { get; set; }
 
+    /// <summary><c>TESSERA_SECRET_PEPPER</c>: base64 key (≥ 32 bytes) for the keyed hash of client secrets. When unset, a random one is kept in <see cref="SecretPepperPath"/>.</summary>
+    [ConfigurationKeyName("secret_pepper")]
+    public string? SecretPepper { get; set; }
+
+    /// <summary><c>TESSERA_SECRET_PEPPER_PATH</c>: file holding the pepper when <see cref="SecretPepper"/> is unset (created 0600). Default <c>./.tessera/pepper</c>.</summary>
+    [ConfigurationKeyName("secret_pepper_path")]
+    public string SecretPepperPath { get; set; } = "./.tessera/pepper";
+
+    /// <summary><c>TESSERA_APP_AUTH_RATE</c>: app authentications per minute per client_id. Default 10.</summary>
+    [ConfigurationKeyName("app_auth_rate")]
+    public int AppAuthRate { get; set; } = 10;
+
+    /// <summary><c>TESSERA_APP_AUTH_BURST</c>: app authentication burst per client_id. Default 3.</summary>
+    [ConfigurationKeyName("app_auth_burst")]
+    public int AppAuthBurst { get; set; } = 3;
+
+    /// <summary><c>TESSERA_SECRET_ROTATION_GRACE</c>: seconds the previous secret keeps working after a rotation, unless the request says otherwise. Default 86400.</summary>
+    [ConfigurationKeyName("secret_rotation_grace")]
+    public int SecretRotationGrace { get; set; } = 86400;
+
     /// <summary>The longest lifetime any token can have: the ceiling, or ten years when there is none.</summary>
     public long LongestTokenLifetimeSeconds => Math.Max(MaxTtl > 0 ? MaxTtl : 10L * 365 * 86400, AdminTokenTtl);
 

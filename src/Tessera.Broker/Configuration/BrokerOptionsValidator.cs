@@ -172,6 +172,21 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             }
         }
 
+        if (options.SecretPepper is not null && !IsPepper(options.SecretPepper))
+        {
+            return "TESSERA_SECRET_PEPPER must be base64 of at least 32 bytes";
+        }
+
+        if (options.AppAuthRate <= 0 || options.AppAuthBurst <= 0)
+        {
+            return "TESSERA_APP_AUTH_RATE and TESSERA_APP_AUTH_BURST must be positive";
+        }
+
+        if (options.SecretRotationGrace is < 0 or > 30 * 86400)
+        {
+            return "TESSERA_SECRET_ROTATION_GRACE must be between 0 and 2592000 seconds";
+        }
+
         if (string.IsNullOrWhiteSpace(options.Db))
         {
             return "TESSERA_DB must name the SQLite database file";
@@ -183,6 +198,12 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
         }
 
         return null;
+    }
+
+    private static bool IsPepper(string value)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        return Convert.TryFromBase64String(value, buffer, out int written) && written >= 32;
     }
 
     /// <summary>True when <paramref name="value"/> looks like a bcrypt hash.</summary>

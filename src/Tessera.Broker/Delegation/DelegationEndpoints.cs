@@ -150,8 +150,15 @@ internal static class DelegationEndpoints
         string chainHash = DelegationChain.Hash(chain);
 
         var (token, claims) = tokens.Issue(
-            delegate_.AgentId, delegator.Audience, requested.ToArray(), lifetime, delegator.TaskId, delegator.OrchId, delegate_.AgentId, chain, chainHash, notAfter: delegator.ExpiresAt);
+            delegate_.AgentId, delegator.Audience, requested.ToArray(), lifetime, delegator.TaskId, delegator.OrchId, delegate_.AgentId, chain, chainHash, notAfter: delegator.ExpiresAt, appId: delegator.AppId);
         lifetime = (int)(claims.ExpiresAt - claims.IssuedAt);
+        if (lifetime <= 0)
+        {
+            // The delegating token expired while this request ran; nothing usable can come of it.
+            await new ProblemResult(ErrorCatalog.Unauthorized, "token verification failed", "the delegating token expired; renew it and delegate again").ExecuteAsync(context);
+            return;
+        }
+
         services.GetRequiredService<BrokerMetrics>().TokenIssued(claims.Scope);
         await audit.RecordAsync(
             Draft(time, AuditEventTypes.DelegationCreated, "success", $"delegation from {delegator.Subject} to {delegate_.AgentId} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, delegate_.AgentId, chainHash),

@@ -21,7 +21,8 @@ internal static class HealthEndpoints
         var response = new HealthResponse(
             db ? "ok" : "degraded",
             BrokerVersion.Value,
-            (long)started.Uptime.TotalSeconds,
+            // Whole seconds, rounded up: a broker that answers has been up for at least one started second.
+            Math.Max(1, (long)Math.Ceiling(started.Uptime.TotalSeconds)),
             db,
             services.GetRequiredService<AuditLog>().Count);
         return Results.Json(response, BrokerJson.Default.HealthResponse, statusCode: db ? 200 : 503).ExecuteAsync(context);

@@ -140,6 +140,9 @@ public static class BrokerHost
         services.AddSingleton<Metrics.BrokerMetrics>();
         services.AddSingleton<RevocationFeed>();
         services.AddSingleton<KeyRotation>();
+        services.AddSingleton<Tessera.Storage.Clients.IClientStore, SqliteClientStore>();
+        services.AddSingleton<Apps.ClientSecrets>();
+        services.AddSingleton<Apps.AppAuthLimiter>();
         services.AddSingleton<AdminSecretVerifier>();
         services.AddSingleton<BearerAuthenticator>();
         services.AddSingleton<BrokerClock>();
@@ -211,6 +214,8 @@ public static class BrokerHost
         Delegation.DelegationEndpoints.Map(app);
         RevocationEndpoints.Map(app);
         AuditEndpoints.Map(app);
+        Apps.AppAdminEndpoints.Map(app);
+        Apps.AppEndpoints.Map(app);
         Metrics.MetricsEndpoints.Map(app);
         app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml"));
         app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8"));
@@ -220,6 +225,7 @@ public static class BrokerHost
         _ = app.Services.GetRequiredService<AuditLog>();
         _ = app.Services.GetRequiredService<AdminSecretVerifier>();
         _ = app.Services.GetRequiredService<TokenService>();
+        _ = app.Services.GetRequiredService<Apps.ClientSecrets>();
         app.Services.GetRequiredService<KeyRotation>().Prune();
         app.Services.GetRequiredService<Metrics.BrokerMetrics>().ActiveAgents.Set(
             app.Services.GetRequiredService<IAgentStore>().CountAsync(CancellationToken.None).GetAwaiter().GetResult());

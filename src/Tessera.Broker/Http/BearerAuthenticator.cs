@@ -56,12 +56,15 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
         return BearerResult.Ok(result.Claims, token);
     }
 
-    // The broker's own admin scopes are granted only by admin authentication: the token must be
-    // the admin's, addressed to this broker, and hold the scope verbatim (no wildcard such as
-    // "*:*:*" in an agent's grant can reach them).
+    // The broker's own scopes (admin:…, app:…) are granted only by admin or app authentication:
+    // the token must be the admin's (or an app's), addressed to this broker, and hold the scope
+    // verbatim, so no wildcard such as "*:*:*" in an agent's grant can reach them.
     private static bool Grants(AccessTokenClaims claims, Scope required, string issuer)
     {
-        if (!string.Equals(claims.Subject, "admin", StringComparison.Ordinal) || !claims.Audience.Contains(issuer, StringComparer.Ordinal))
+        bool subjectFits = required.Value.StartsWith("admin:", StringComparison.Ordinal)
+            ? string.Equals(claims.Subject, "admin", StringComparison.Ordinal)
+            : required.Value.StartsWith("app:", StringComparison.Ordinal) && claims.Subject.StartsWith("app:", StringComparison.Ordinal) && claims.AppId is not null;
+        if (!subjectFits || !claims.Audience.Contains(issuer, StringComparer.Ordinal))
         {
             return false;
         }

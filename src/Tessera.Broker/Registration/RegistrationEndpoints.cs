@@ -241,6 +241,7 @@ internal static class RegistrationEndpoints
                 Audience = audience,
                 MaxTtl = launch.MaxTtl,
                 CreatedAtMs = nowMs,
+                AppId = launch.AppId,
             },
             time.GetUtcNow().ToUnixTimeMilliseconds(),
             cancellationToken);
@@ -254,7 +255,7 @@ internal static class RegistrationEndpoints
                 return Fail(ErrorCatalog.Unauthorized, "consume launch token: launch token already consumed");
         }
 
-        var (token, claims) = tokens.Issue(agentId.Value, audience, scope, ttl, request.TaskId, request.OrchId, agentId.Value);
+        var (token, claims) = tokens.Issue(agentId.Value, audience, scope, ttl, request.TaskId, request.OrchId, agentId.Value, appId: launch.AppId);
         return new RegisterOutcome(new RegisterSuccess(agentId.Value, token, claims.JwtId, ttl, scope), null);
     }
 

@@ -111,7 +111,8 @@ public sealed class RevocationList
         return _entries.ContainsKey((RevocationLevel.Token, claims.JwtId)) ||
                _entries.ContainsKey((RevocationLevel.Agent, claims.Subject)) ||
                (claims.TaskId is { } task && _entries.ContainsKey((RevocationLevel.Task, task))) ||
-               (claims.ChainRoot is { } root && _entries.ContainsKey((RevocationLevel.Chain, root)));
+               (claims.ChainRoot is { } root && _entries.ContainsKey((RevocationLevel.Chain, root))) ||
+               (claims.AppId is { } app && _entries.ContainsKey((RevocationLevel.App, app)));
     }
 
     /// <summary>Drops entries whose tokens have all expired, from memory and the store.</summary>

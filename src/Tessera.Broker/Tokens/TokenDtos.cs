@@ -17,8 +17,9 @@ internal sealed record ClaimsView(
     string Jti,
     string[] Scope,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClientId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TaskId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OrchId,
+    string TaskId,
+    string OrchId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AppId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Delegation.DelegationHopView[]? DelegationChain,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ChainHash);
 

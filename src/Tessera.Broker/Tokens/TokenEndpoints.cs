@@ -68,7 +68,7 @@ internal static class TokenEndpoints
 
         var chain = claims.DelegationChain.Count == 0 ? null
             : claims.DelegationChain.Select(h => new Delegation.DelegationHopView(h.Agent, [.. h.Scope], h.DelegatedAt, h.Signature, h.KeyId)).ToArray();
-        var view = new ClaimsView(claims.Issuer, claims.Subject, [.. claims.Audience], claims.ExpiresAt, claims.NotBefore, claims.IssuedAt, claims.JwtId, [.. claims.Scope], claims.ClientId, claims.TaskId, claims.OrchId, chain, claims.ChainHash);
+        var view = new ClaimsView(claims.Issuer, claims.Subject, [.. claims.Audience], claims.ExpiresAt, claims.NotBefore, claims.IssuedAt, claims.JwtId, [.. claims.Scope], claims.ClientId, claims.TaskId ?? "", claims.OrchId ?? "", claims.AppId, chain, claims.ChainHash);
         await Results.Json(new ValidateSuccess(true, view), BrokerJson.Default.ValidateSuccess).ExecuteAsync(context);
     }
 
@@ -125,7 +125,7 @@ internal static class TokenEndpoints
             return;
         }
 
-        var (token, claims) = tokens.Issue(old.Subject, old.Audience, old.Scope, ttl, old.TaskId, old.OrchId, old.ClientId, old.DelegationChain, old.ChainHash);
+        var (token, claims) = tokens.Issue(old.Subject, old.Audience, old.Scope, ttl, old.TaskId, old.OrchId, old.ClientId, old.DelegationChain, old.ChainHash, appId: old.AppId);
         var metrics = services.GetRequiredService<Metrics.BrokerMetrics>();
         metrics.TokenIssued(claims.Scope);
         metrics.TokensRevoked.WithLabels("renew").Inc();

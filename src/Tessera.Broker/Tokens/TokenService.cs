@@ -36,7 +36,7 @@ public sealed class TokenService
     public (string Token, AccessTokenClaims Claims) Issue(
         string subject, IReadOnlyList<string> audience, IReadOnlyList<string> scope, int ttlSeconds,
         string? taskId = null, string? orchId = null, string? clientId = null,
-        IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null, long? notAfter = null)
+        IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null, long? notAfter = null, string? appId = null)
     {
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         long expires = notAfter is { } cap ? Math.Min(now + ttlSeconds, cap) : now + ttlSeconds;
@@ -55,6 +55,7 @@ public sealed class TokenService
             OrchId = orchId,
             DelegationChain = chain ?? [],
             ChainHash = chainHash,
+            AppId = string.IsNullOrEmpty(appId) ? null : appId,
         };
         return (_signer.Sign(claims, _keys.Active), claims);
     }

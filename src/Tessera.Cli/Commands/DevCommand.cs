@@ -37,6 +37,7 @@ internal static class DevCommand
             {
                 new("db", Path.Combine(dataDir, "tessera.db")),
                 new("signing_key_path", Path.Combine(dataDir, "signing-key.json")),
+                new("secret_pepper_path", Path.Combine(dataDir, "pepper")),
                 new("issuer", urls[0].TrimEnd('/')),
             };
             if (!secretFromEnvironment)

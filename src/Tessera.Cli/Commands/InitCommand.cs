@@ -32,6 +32,7 @@ internal static class InitCommand
         {
             settings.Add(new("db", "/var/lib/tessera/tessera.db"));
             settings.Add(new("signing_key_path", "/var/lib/tessera/signing-key.json"));
+            settings.Add(new("secret_pepper_path", "/var/lib/tessera/pepper"));
             settings.Add(new("default_ttl", 300));
             settings.Add(new("max_ttl", 3600));
         }
@@ -39,6 +40,7 @@ internal static class InitCommand
         {
             settings.Add(new("db", Path.Combine(DevCommand.DataDirectory, "tessera.db")));
             settings.Add(new("signing_key_path", Path.Combine(DevCommand.DataDirectory, "signing-key.json")));
+            settings.Add(new("secret_pepper_path", Path.Combine(DevCommand.DataDirectory, "pepper")));
             settings.Add(new("default_ttl", 300));
             settings.Add(new("max_ttl", 86400));
         }

@@ -80,6 +80,12 @@ public static class ErrorCatalog
         "The path exists but does not accept this HTTP method.",
         "Use the method documented for the endpoint in docs/api.md; the Allow header lists the accepted ones.");
 
+    /// <summary>409: the resource exists already or is in a state that forbids the change.</summary>
+    public static readonly ErrorDescriptor Conflict = new(
+        "conflict", 409, "Conflict",
+        "The request clashes with existing state: for example an app with that name already exists, or the app was deregistered.",
+        "Pick another name, or act on the existing resource (GET it first to see its state).");
+
     /// <summary>413: the body is larger than the broker accepts.</summary>
     public static readonly ErrorDescriptor PayloadTooLarge = new(
         "payload_too_large", 413, "Payload Too Large",
@@ -114,7 +120,7 @@ public static class ErrorCatalog
     public static IReadOnlyList<ErrorDescriptor> All { get; } =
     [
         InvalidRequest, InvalidScopeFormat, InvalidTtl, Unauthorized, ScopeViolation, AudienceNotAllowed,
-        DelegationDepthExceeded, DelegatedTokenNotRenewable, AgentRevoked, InsufficientScope, NotFound, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, RateLimited,
+        DelegationDepthExceeded, DelegatedTokenNotRenewable, AgentRevoked, InsufficientScope, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge, UnsupportedMediaType, RateLimited,
         InternalError, ServiceUnavailable,
     ];
 

@@ -39,6 +39,9 @@ public sealed record AccessTokenClaims
     /// <summary><c>orch_id</c>: the orchestrator that launched the agent.</summary>
     public string? OrchId { get; init; }
 
+    /// <summary><c>app_id</c>: the app whose launch token (or credentials) the token descends from, if any.</summary>
+    public string? AppId { get; init; }
+
     /// <summary>
     /// <c>delegation_chain</c>: the hops that led to this token, root first; empty when the token
     /// was not delegated. The actors also travel as RFC 8693 nested <c>act</c> claims.

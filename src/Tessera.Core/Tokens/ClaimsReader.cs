@@ -15,6 +15,7 @@ internal static class ClaimsReader
         List<string>? scopes = null;
         List<DelegationRecord>? chain = null;
         string? chainHash = null;
+        string? appId = null;
 
         try
         {
@@ -74,6 +75,10 @@ internal static class ClaimsReader
                 else if (reader.ValueTextEquals("delegation_chain"u8))
                 {
                     chain = ReadChain(ref reader);
+                }
+                else if (reader.ValueTextEquals("app_id"u8))
+                {
+                    appId = ReadString(ref reader);
                 }
                 else if (reader.ValueTextEquals("chain_hash"u8))
                 {
@@ -140,6 +145,7 @@ internal static class ClaimsReader
             OrchId = orchId,
             DelegationChain = chain ?? [],
             ChainHash = chainHash,
+            AppId = appId,
         };
         error = null;
         return true;

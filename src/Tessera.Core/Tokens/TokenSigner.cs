@@ -113,6 +113,11 @@ public sealed class TokenSigner
             writer.WriteString("orch_id", claims.OrchId);
         }
 
+        if (claims.AppId is not null)
+        {
+            writer.WriteString("app_id", claims.AppId);
+        }
+
         if (claims.DelegationChain.Count > 0)
         {
             DelegationChain.WriteActor(writer, claims.DelegationChain);

@@ -30,6 +30,9 @@ public sealed record AgentRecord
     /// <summary>The launch policy's max_ttl, which bounds renewals.</summary>
     public required int MaxTtl { get; init; }
 
+    /// <summary>The app whose launch token registered it, or empty.</summary>
+    public string AppId { get; init; } = "";
+
     /// <summary><c>active</c> or <c>revoked</c>.</summary>
     public string Status { get; init; } = "active";
 

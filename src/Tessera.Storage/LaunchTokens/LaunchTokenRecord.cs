@@ -30,6 +30,9 @@ public sealed record LaunchTokenRecord
     /// <summary>Expiry, Unix ms.</summary>
     public required long ExpiresAtMs { get; init; }
 
+    /// <summary>The app that created it, or empty when an admin did.</summary>
+    public string AppId { get; init; } = "";
+
     /// <summary>How many registrations used it.</summary>
     public int UseCount { get; init; }
 }

@@ -15,6 +15,9 @@ public static class RevocationLevel
     /// <summary>Every token whose delegation chain is rooted at the agent.</summary>
     public const string Chain = "chain";
 
-    /// <summary>True for one of the four levels.</summary>
-    public static bool IsValid(string? level) => level is Token or Agent or Task or Chain;
+    /// <summary>Every token descending from an app: its own app tokens and its agents' tokens.</summary>
+    public const string App = "app";
+
+    /// <summary>True for one of the levels.</summary>
+    public static bool IsValid(string? level) => level is Token or Agent or Task or Chain or App;
 }

@@ -36,8 +36,8 @@ public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRe
                 {
                     insert.Transaction = transaction;
                     insert.CommandText = """
-                        INSERT INTO agents (agent_id, orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms)
-                        VALUES ($id, $o, $t, $n, $k, $h, $s, $a, $m, $c)
+                        INSERT INTO agents (agent_id, orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms, app_id)
+                        VALUES ($id, $o, $t, $n, $k, $h, $s, $a, $m, $c, $app)
                         """;
                     insert.Parameters.AddWithValue("$id", agent.AgentId);
                     insert.Parameters.AddWithValue("$o", agent.OrchId);
@@ -49,6 +49,7 @@ public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRe
                     insert.Parameters.AddWithValue("$a", StorageJson.Write(agent.Audience));
                     insert.Parameters.AddWithValue("$m", agent.MaxTtl);
                     insert.Parameters.AddWithValue("$c", agent.CreatedAtMs);
+                    insert.Parameters.AddWithValue("$app", agent.AppId);
                     insert.ExecuteNonQuery();
                 }
 
@@ -63,7 +64,7 @@ public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRe
         {
             using var cmd = connection.CreateCommand();
             cmd.CommandText = """
-                SELECT orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms, status
+                SELECT orch_id, task_id, agent_name, public_key, launch_token_hash, scope, audience, max_ttl, created_at_ms, status, app_id
                 FROM agents WHERE agent_id = $id
                 """;
             cmd.Parameters.AddWithValue("$id", agentId);
@@ -86,6 +87,7 @@ public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRe
                 MaxTtl = reader.GetInt32(7),
                 CreatedAtMs = reader.GetInt64(8),
                 Status = reader.GetString(9),
+                AppId = reader.GetString(10),
             };
         }));
 

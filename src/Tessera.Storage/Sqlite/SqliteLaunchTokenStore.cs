@@ -16,8 +16,8 @@ public sealed class SqliteLaunchTokenStore(SqliteDatabase database) : ILaunchTok
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = transaction;
                 cmd.CommandText = """
-                    INSERT INTO launch_tokens (token_hash, agent_name, allowed_scope, allowed_audience, max_ttl, single_use, created_by, created_at_ms, expires_at_ms)
-                    VALUES ($h, $n, $s, $a, $m, $u, $c, $t, $e)
+                    INSERT INTO launch_tokens (token_hash, agent_name, allowed_scope, allowed_audience, max_ttl, single_use, created_by, created_at_ms, expires_at_ms, app_id)
+                    VALUES ($h, $n, $s, $a, $m, $u, $c, $t, $e, $app)
                     """;
                 cmd.Parameters.AddWithValue("$h", record.TokenHash);
                 cmd.Parameters.AddWithValue("$n", record.AgentName);
@@ -28,6 +28,7 @@ public sealed class SqliteLaunchTokenStore(SqliteDatabase database) : ILaunchTok
                 cmd.Parameters.AddWithValue("$c", record.CreatedBy);
                 cmd.Parameters.AddWithValue("$t", record.CreatedAtMs);
                 cmd.Parameters.AddWithValue("$e", record.ExpiresAtMs);
+                cmd.Parameters.AddWithValue("$app", record.AppId);
                 return cmd.ExecuteNonQuery();
             },
             cancellationToken);
@@ -42,7 +43,7 @@ public sealed class SqliteLaunchTokenStore(SqliteDatabase database) : ILaunchTok
         using var cmd = connection.CreateCommand();
         cmd.Transaction = transaction;
         cmd.CommandText = """
-            SELECT agent_name, allowed_scope, allowed_audience, max_ttl, single_use, created_by, created_at_ms, expires_at_ms, use_count
+            SELECT agent_name, allowed_scope, allowed_audience, max_ttl, single_use, created_by, created_at_ms, expires_at_ms, use_count, app_id
             FROM launch_tokens WHERE token_hash = $h
             """;
         cmd.Parameters.AddWithValue("$h", tokenHash);
@@ -64,6 +65,7 @@ public sealed class SqliteLaunchTokenStore(SqliteDatabase database) : ILaunchTok
             CreatedAtMs = reader.GetInt64(6),
             ExpiresAtMs = reader.GetInt64(7),
             UseCount = reader.GetInt32(8),
+            AppId = reader.GetString(9),
         };
     }
 

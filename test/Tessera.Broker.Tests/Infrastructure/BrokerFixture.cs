@@ -55,6 +55,7 @@ public sealed class BrokerFixture : IAsyncDisposable
             ["bcrypt_cost"] = "4",
             ["db"] = Path.Combine(directory, "tessera.db"),
             ["signing_key_path"] = Path.Combine(directory, "signing-key.json"),
+            ["secret_pepper_path"] = Path.Combine(directory, "pepper"),
             ["issuer"] = "http://tessera.test",
             ["trust_domain"] = "tessera.test",
 

@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Admin;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Configuration;
+using Tessera.Broker.Http;
+using Tessera.Broker.Revocation;
+using Tessera.Errors;
+using Tessera.Scopes;
+using Tessera.Storage.Clients;
+using Tessera.Storage.Revocations;
+
+namespace Tessera.Broker.Apps;
+
+/// <summary>
+/// Apps, the long-lived identity of an orchestrating service (admin scope <c>admin:apps:*</c>):
+/// <c>POST/GET /v1/admin/apps</c>, <c>GET/PUT/DELETE /v1/admin/apps/{id}</c>,
+/// <c>POST /v1/admin/apps/{id}/rotate-secret</c>. An app is a credentialed client of kind
+/// <c>app</c> whose grant is the ceiling of the launch tokens it may create.
+/// </summary>
+internal static partial class AppAdminEndpoints
+{
+    public const string Kind = "app";
+    private static readonly Scope AppsScope = Scope.Parse("admin:apps:*");
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/admin/apps", CreateAsync);
+        app.MapGet("/v1/admin/apps", ListAsync);
+        app.MapGet("/v1/admin/apps/{id}", GetAsync);
+        app.MapPut("/v1/admin/apps/{id}", UpdateAsync);
+        app.MapDelete("/v1/admin/apps/{id}", DeleteAsync);
+        app.MapPost("/v1/admin/apps/{id}/rotate-secret", RotateSecretAsync);
+    }
+
+    private static async Task CreateAsync(HttpContext context)
+    {
+        var (s, ok) = await AuthorizeAsync(context);
+        if (!ok)
+        {
+            return;
+        }
+
+        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.CreateAppRequest, s.Options.MaxBodyBytes);
+        if (body.Failure is { } bad)
+        {
+            await ProblemResult.From(bad).ExecuteAsync(context);
+            return;
+        }
+
+        var request = body.Value!;
+        Failure? failure = null;
+        if (string.IsNullOrEmpty(request.Name))
+        {
+            failure = new Failure(ErrorCatalog.InvalidRequest, "name is required");
+        }
+        else if (request.Name.Length > 64 || !NamePattern().IsMatch(request.Name))
+        {
+            failure = new Failure(ErrorCatalog.InvalidRequest, "invalid app name: must be lowercase letters, digits, and hyphens", "at most 64 characters, starting with a letter, no double or trailing hyphen");
+        }
+
+        var (scopes, scopeFailure) = ParseScopes(request.Scopes);
+        failure ??= scopeFailure;
+        int ttl = request.TokenTtl ?? 1800;
+        failure ??= CheckTtl(ttl);
+        if (failure is not null)
+        {
+            await ProblemResult.From(failure).ExecuteAsync(context);
+            return;
+        }
+
+        string secret = ClientSecrets.NewSecret();
+        long now = s.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var record = new ClientRecord
+        {
+            ClientId = ClientSecrets.NewClientId(),
+            Kind = Kind,
+            EntityId = $"app-{request.Name}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}",
+            Name = request.Name!,
+            SecretHash = s.Secrets.Hash(secret),
+            Scopes = scopes!.ToArray(),
+            TokenTtl = ttl,
+            Status = "active",
+            CreatedAtMs = now,
+            UpdatedAtMs = now,
+        };
+        if (!await s.Store.CreateAsync(record, context.RequestAborted))
+        {
+            await new ProblemResult(ErrorCatalog.Conflict, $"an app named '{request.Name}' already exists", "pick another name, or update the existing app").ExecuteAsync(context);
+            return;
+        }
+
+        await s.Audit.RecordAsync(
+            AuditDraft.Of(s.Time, AuditEventTypes.AppRegistered, "success", $"app registered | app_id={record.EntityId} | client_id={record.ClientId} | scopes={string.Join(',', record.Scopes)} | token_ttl={ttl}"),
+            cancellationToken: context.RequestAborted);
+        await Results.Json(
+            new AppCreatedResponse(record.EntityId, record.Name, record.ClientId, secret, [.. record.Scopes], ttl, record.Status),
+            BrokerJson.Default.AppCreatedResponse,
+            statusCode: StatusCodes.Status201Created).ExecuteAsync(context);
+    }
+
+    private static async Task ListAsync(HttpContext context)
+    {
+        var (s, ok) = await AuthorizeAsync(context);
+        if (!ok)
+        {
+            return;
+        }
+
+        var apps = await s.Store.ListAsync(Kind, context.RequestAborted);
+        var views = apps.Select(View).ToArray();
+        await Results.Json(new AppListResponse(views, views.Length), BrokerJson.Default.AppListResponse).ExecuteAsync(context);
+    }
+
+    private static async Task GetAsync(HttpContext context)
+    {
+        var (s, ok) = await AuthorizeAsync(context);
+        if (!ok)
+        {
+            return;
+        }
+
+        var app = await FindAsync(context, s);
+        if (app is not null)
+        {
+            await Results.Json(View(app), BrokerJson.Default.AppView).ExecuteAsync(context);
+        }
+    }
+
+    private static async Task UpdateAsync(HttpContext context)
+    {
+        var (s, ok) = await AuthorizeAsync(context);
+        if (!ok)
+        {
+            return;
+        }
+
+        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.UpdateAppRequest, s.Options.MaxBodyBytes);
+        if (body.Failure is { } bad)
+        {
+            await ProblemResult.From(bad).ExecuteAsync(context);
+            return;
+        }
+
+        var request = body.Value!;
+        if (request.Scopes is null && request.TokenTtl is null)
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "at least one of scopes or token_ttl must be provided").ExecuteAsync(context);
+            return;
+        }
+
+        // Everything is checked before anything is written: a bad field changes nothing.
+        ScopeSet? scopes = null;
+        if (request.Scopes is not null)
+        {
+            (scopes, var scopeFailure) = ParseScopes(request.Scopes);
+            if (scopeFailure is not null)
+            {
+                await ProblemResult.From(scopeFailure).ExecuteAsync(context);
+                return;
+            }
+        }
+
+        if (request.TokenTtl is { } ttl && CheckTtl(ttl) is { } ttlFailure)
+        {
+            await ProblemResult.From(ttlFailure).ExecuteAsync(context);
+            return;
+        }
+
+        var app = await FindAsync(context, s);
+        if (app is null)
+        {
+            return;
+        }
+
+        await s.Store.UpdateAsync(app.EntityId, scopes?.ToArray(), request.TokenTtl, s.Time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
+        var updated = (await s.Store.FindByEntityIdAsync(app.EntityId, context.RequestAborted))!;
+        await s.Audit.RecordAsync(
+            AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, "success", $"app updated | app_id={app.EntityId} | scopes={string.Join(',', updated.Scopes)} | token_ttl={updated.TokenTtl}"),
+            cancellationToken: context.RequestAborted);
+        await Results.Json(View(updated), BrokerJson.Default.AppView).ExecuteAsync(context);
+    }
+
+    private static async Task DeleteAsync(HttpContext context)
+    {
+        var (s, ok) = await AuthorizeAsync(context);
+        if (!ok)
+        {
+            return;
+        }
+
+        var app = await FindAsync(context, s);
+        if (app is null)
+        {
+            return;
+        }
+
+        var now = s.Time.GetUtcNow();
+        await s.Store.SetStatusAsync(app.EntityId, "inactive", now.ToUnixTimeMilliseconds(), context.RequestAborted);
+
+        // Its app tokens and its agents' tokens stop working now, not at their expiry.
+        long expires = now.AddSeconds(s.Options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
+        await context.RequestServices.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.App, app.EntityId, "app deregistered", expires, context.RequestAborted);
+        await s.Audit.RecordAsync(
+            AuditDraft.Of(s.Time, AuditEventTypes.AppDeregistered, "success", $"app deregistered | app_id={app.EntityId} | tokens revoked at level=app"),
+            cancellationToken: context.RequestAborted);
+        await Results.Json(new AppDeregisteredResponse(app.EntityId, "inactive", Rfc3339(now.ToUnixTimeMilliseconds())), BrokerJson.Default.AppDeregisteredResponse).ExecuteAsync(context);
+    }
+
+    private static async Task RotateSecretAsync(HttpContext context)
+    {
+        var (s, ok) = await AuthorizeAsync(context);
+        if (!ok)
+        {
+            return;
+        }
+
+        RotateSecretRequest request = new();
+        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var body = await JsonBody.ReadAsync(context, BrokerJson.Default.RotateSecretRequest, s.Options.MaxBodyBytes);
+            if (body.Failure is { } bad)
+            {
+                await ProblemResult.From(bad).ExecuteAsync(context);
+                return;
+            }
+
+            request = body.Value!;
+        }
+
+        int grace = request.GraceSeconds ?? s.Options.SecretRotationGrace;
+        if (grace is < 0 or > 30 * 86400)
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "grace_seconds must be between 0 and 2592000").ExecuteAsync(context);
+            return;
+        }
+
+        var app = await FindAsync(context, s);
+        if (app is null)
+        {
+            return;
+        }
+
+        if (app.Status != "active")
+        {
+            await new ProblemResult(ErrorCatalog.Conflict, "app is deregistered", "register a new app").ExecuteAsync(context);
+            return;
+        }
+
+        string secret = ClientSecrets.NewSecret();
+        long now = s.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        long? until = grace > 0 ? now + (grace * 1000L) : null;
+        await s.Store.RotateSecretAsync(app.EntityId, s.Secrets.Hash(secret), until, now, context.RequestAborted);
+        await s.Audit.RecordAsync(
+            AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, "success", $"app secret rotated | app_id={app.EntityId} | grace_seconds={grace}"),
+            cancellationToken: context.RequestAborted);
+        await Results.Json(new AppSecretResponse(app.EntityId, app.ClientId, secret, until is null ? null : Rfc3339(until.Value)), BrokerJson.Default.AppSecretResponse).ExecuteAsync(context);
+    }
+
+    private static async Task<ClientRecord?> FindAsync(HttpContext context, Services s)
+    {
+        string id = context.Request.RouteValues["id"] as string ?? "";
+        var app = id.Length <= 128 ? await s.Store.FindByEntityIdAsync(id, context.RequestAborted) : null;
+        if (app is null || app.Kind != Kind)
+        {
+            await new ProblemResult(ErrorCatalog.NotFound, "app not found").ExecuteAsync(context);
+            return null;
+        }
+
+        return app;
+    }
+
+    private static (ScopeSet? Scopes, Failure? Failure) ParseScopes(string?[]? scopes)
+    {
+        if (scopes is null || scopes.Length == 0)
+        {
+            return (null, new Failure(ErrorCatalog.InvalidRequest, "scopes must not be empty"));
+        }
+
+        if (!ScopeSet.TryParse(scopes, out var set, out string? error))
+        {
+            return (null, new Failure(ErrorCatalog.InvalidScopeFormat, error));
+        }
+
+        foreach (var scope in set.Items)
+        {
+            if (scope.Value.StartsWith("admin:", StringComparison.Ordinal))
+            {
+                return (null, new Failure(ErrorCatalog.InvalidScopeFormat, $"scope '{scope.Value}' is in the admin: namespace, which is reserved for the broker's own admin tokens"));
+            }
+        }
+
+        return (set, null);
+    }
+
+    private static Failure? CheckTtl(int ttl) => ttl is < 60 or > 86400
+        ? new Failure(ErrorCatalog.InvalidTtl, $"invalid token TTL: must be between 60 and 86400 seconds, got {ttl}")
+        : null;
+
+    private static AppView View(ClientRecord app) => new(
+        app.EntityId, app.Name, app.ClientId, [.. app.Scopes], app.TokenTtl, app.Status,
+        Rfc3339(app.CreatedAtMs), Rfc3339(app.UpdatedAtMs), app.PreviousValidUntilMs is { } until ? Rfc3339(until) : null);
+
+    internal static string Rfc3339(long ms) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static async Task<(Services Services, bool Ok)> AuthorizeAsync(HttpContext context)
+    {
+        var sp = context.RequestServices;
+        var s = new Services(
+            sp.GetRequiredService<IClientStore>(), sp.GetRequiredService<ClientSecrets>(), sp.GetRequiredService<AuditLog>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value);
+        var auth = sp.GetRequiredService<BearerAuthenticator>().Authenticate(context, AppsScope);
+        if (auth.Problem is { } denied)
+        {
+            await AdminEndpoints.AuditDenied(s.Audit, s.Time, auth, denied, context);
+            await denied.ExecuteAsync(context);
+            return (s, false);
+        }
+
+        return (s, true);
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+
+    private sealed record Services(IClientStore Store, ClientSecrets Secrets, AuditLog Audit, TimeProvider Time, BrokerOptions Options);
+}
