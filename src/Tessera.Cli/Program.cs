@@ -11,5 +11,6 @@ var root = new RootCommand("Tessera: identity and authorization for AI agents.")
     RevokeCommand.Create(Console.Out, Console.Error),
     AuditCommand.Create(Console.Out, Console.Error),
     KeysCommand.Create(Console.Out, Console.Error),
+    AppsCommand.Create(Console.Out, Console.Error),
 };
 return await root.Parse(args).InvokeAsync();
