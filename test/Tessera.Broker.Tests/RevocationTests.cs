@@ -35,7 +35,7 @@ public sealed class RevocationTests(SharedBroker shared) : IClassFixture<SharedB
         var response = await Broker.RevokeAsync(await Broker.AdminTokenAsync(), "x", "some-target");
 
         var problem = await RegistrationTests.AssertProblem(response, 400, "invalid_request", "invalid revocation level: x");
-        Assert.Equal("use token, agent, task or chain", problem["hint"]!.GetValue<string>());
+        Assert.Equal("use token, agent, task, chain or app", problem["hint"]!.GetValue<string>());
     }
 
     [Theory]

@@ -179,6 +179,12 @@ internal static partial class AppAdminEndpoints
             return;
         }
 
+        if (app.Status != "active")
+        {
+            await new ProblemResult(ErrorCatalog.Conflict, "app is deregistered", "register a new app").ExecuteAsync(context);
+            return;
+        }
+
         await s.Store.UpdateAsync(app.EntityId, scopes?.ToArray(), request.TokenTtl, s.Time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
         var updated = (await s.Store.FindByEntityIdAsync(app.EntityId, context.RequestAborted))!;
         await s.Audit.RecordAsync(
@@ -293,6 +299,11 @@ internal static partial class AppAdminEndpoints
             if (scope.Value.StartsWith("admin:", StringComparison.Ordinal))
             {
                 return (null, new Failure(ErrorCatalog.InvalidScopeFormat, $"scope '{scope.Value}' is in the admin: namespace, which is reserved for the broker's own admin tokens"));
+            }
+
+            if (scope.Value.StartsWith("app:", StringComparison.Ordinal))
+            {
+                return (null, new Failure(ErrorCatalog.InvalidScopeFormat, $"scope '{scope.Value}' is in the app: namespace, which is reserved for app tokens"));
             }
         }
 

@@ -177,6 +177,11 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             return "TESSERA_SECRET_PEPPER must be base64 of at least 32 bytes";
         }
 
+        if (options.SecretPepper is null && string.IsNullOrWhiteSpace(options.SecretPepperPath))
+        {
+            return "TESSERA_SECRET_PEPPER_PATH must name the pepper file when TESSERA_SECRET_PEPPER is not set";
+        }
+
         if (options.AppAuthRate <= 0 || options.AppAuthBurst <= 0)
         {
             return "TESSERA_APP_AUTH_RATE and TESSERA_APP_AUTH_BURST must be positive";
@@ -202,7 +207,12 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
 
     private static bool IsPepper(string value)
     {
-        Span<byte> buffer = stackalloc byte[256];
+        if (value.Length > 4096)
+        {
+            return false;
+        }
+
+        byte[] buffer = new byte[value.Length];
         return Convert.TryFromBase64String(value, buffer, out int written) && written >= 32;
     }
 

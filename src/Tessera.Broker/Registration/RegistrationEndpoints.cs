@@ -74,12 +74,13 @@ internal static class RegistrationEndpoints
         }
 
         var success = outcome.Success!;
+        string appSuffix = success.AppId.Length > 0 ? $" | app_id={success.AppId}" : "";
         metrics.Registrations.WithLabels("success").Inc();
         metrics.ActiveAgents.Inc();
         metrics.TokenIssued(success.Scope);
         await audit.RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.AgentRegistered, "success", $"agent registered | scope={string.Join(',', success.Scope)}", success.AgentId, request.TaskId, request.OrchId),
-            AuditDraft.Of(time, AuditEventTypes.TokenIssued, "success", $"token issued | jti={success.JwtId} | ttl={success.Ttl}", success.AgentId, request.TaskId, request.OrchId),
+            AuditDraft.Of(time, AuditEventTypes.AgentRegistered, "success", $"agent registered | scope={string.Join(',', success.Scope)}{appSuffix}", success.AgentId, request.TaskId, request.OrchId),
+            AuditDraft.Of(time, AuditEventTypes.TokenIssued, "success", $"token issued | jti={success.JwtId} | ttl={success.Ttl}{appSuffix}", success.AgentId, request.TaskId, request.OrchId),
             context.RequestAborted);
         await Results.Json(new RegisterResponse(success.AgentId, success.Token, success.Ttl, "Bearer"), BrokerJson.Default.RegisterResponse).ExecuteAsync(context);
     }
@@ -131,6 +132,13 @@ internal static class RegistrationEndpoints
         if (launch.SingleUse && launch.UseCount > 0)
         {
             return Fail(ErrorCatalog.Unauthorized, "launch token: launch token already consumed", "launch tokens are single-use; ask the operator for a new one");
+        }
+
+        // A launch token dies with the app that created it.
+        if (launch.AppId.Length > 0 &&
+            await services.GetRequiredService<Tessera.Storage.Clients.IClientStore>().FindByEntityIdAsync(launch.AppId, cancellationToken) is not { Status: "active" })
+        {
+            return Fail(ErrorCatalog.Unauthorized, "launch token: launch token revoked (its app was deregistered)", "ask an active app or the operator for a new launch token");
         }
 
         // 2. Policy: scope ceiling, audience, lifetime.
@@ -256,7 +264,7 @@ internal static class RegistrationEndpoints
         }
 
         var (token, claims) = tokens.Issue(agentId.Value, audience, scope, ttl, request.TaskId, request.OrchId, agentId.Value, appId: launch.AppId);
-        return new RegisterOutcome(new RegisterSuccess(agentId.Value, token, claims.JwtId, ttl, scope), null);
+        return new RegisterOutcome(new RegisterSuccess(agentId.Value, token, claims.JwtId, ttl, scope, launch.AppId), null);
     }
 
     private static byte[]? DecodeBase64(string value)
@@ -287,7 +295,7 @@ internal static class RegistrationEndpoints
 
     private static RegisterOutcome Fail(ErrorDescriptor error, string detail, string? hint = null) => new(null, new Failure(error, detail, hint));
 
-    private sealed record RegisterSuccess(string AgentId, string Token, string JwtId, int Ttl, string[] Scope);
+    private sealed record RegisterSuccess(string AgentId, string Token, string JwtId, int Ttl, string[] Scope, string AppId);
 
     private sealed record RegisterOutcome(RegisterSuccess? Success, Failure? Failure);
 }

@@ -64,7 +64,7 @@ internal static class RevocationEndpoints
         if (!RevocationLevel.IsValid(request.Level))
         {
             string shown = request.Level.Length > 32 || request.Level.Any(char.IsControl) ? "(unprintable)" : request.Level;
-            await new ProblemResult(ErrorCatalog.InvalidRequest, $"invalid revocation level: {shown}", "use token, agent, task or chain").ExecuteAsync(context);
+            await new ProblemResult(ErrorCatalog.InvalidRequest, $"invalid revocation level: {shown}", "use token, agent, task, chain or app").ExecuteAsync(context);
             return;
         }
 
@@ -85,6 +85,12 @@ internal static class RevocationEndpoints
         // Kept until every token it could match has expired: nothing the broker issued lives longer than the ceiling.
         long expires = time.GetUtcNow().AddSeconds(options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
         var (record, created) = await services.GetRequiredService<RevocationList>().RevokeAsync(request.Level, request.Target, reason, expires, context.RequestAborted);
+        if (request.Level == RevocationLevel.App)
+        {
+            // Revoking an app at this level deregisters it too: it must not mint tokens that are born dead.
+            await services.GetRequiredService<Tessera.Storage.Clients.IClientStore>().SetStatusAsync(request.Target, "inactive", time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
+        }
+
         if (request.Level == RevocationLevel.Agent)
         {
             // The entry leaves the feed once the agent's tokens have expired; the agent stays revoked.

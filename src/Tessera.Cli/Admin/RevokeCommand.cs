@@ -10,8 +10,8 @@ internal static class RevokeCommand
     {
         var broker = AdminCommand.BrokerOption();
         var json = AdminCommand.JsonOption();
-        var level = new Option<string>("--level") { Description = "token (a jti), agent (a SPIFFE id), task (a task id) or chain (the root agent of delegations).", Required = true };
-        level.AcceptOnlyFromAmong("token", "agent", "task", "chain");
+        var level = new Option<string>("--level") { Description = "token (a jti), agent (a SPIFFE id), task (a task id), chain (the root agent of delegations) or app (an app id).", Required = true };
+        level.AcceptOnlyFromAmong("token", "agent", "task", "chain", "app");
         var target = new Option<string>("--target") { Description = "What to revoke at that level.", Required = true };
         var reason = new Option<string?>("--reason") { Description = "Recorded in the audit trail and the feed." };
         var command = new Command("revoke", "Revoke tokens at one of four levels.") { broker, json, level, target, reason };

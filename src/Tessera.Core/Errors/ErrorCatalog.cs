@@ -101,7 +101,7 @@ public static class ErrorCatalog
     /// <summary>429: too many requests from this client.</summary>
     public static readonly ErrorDescriptor RateLimited = new(
         "rate_limited", 429, "Too Many Requests",
-        "The client exceeded the endpoint's rate limit (admin auth: 5 per second, burst 10, per client address).",
+        "The client exceeded the endpoint's rate limit: admin auth 5 per second (burst 10) per address; app auth 10 per minute (burst 3) per client_id; challenge, register and validate 100 per second (burst 200) per address. All are configurable.",
         "Wait the number of seconds in the Retry-After header, then retry with backoff; cache admin tokens for their lifetime instead of re-authenticating.");
 
     /// <summary>500: an unexpected failure inside the broker.</summary>
