@@ -14,7 +14,7 @@ internal static class RevokeCommand
         level.AcceptOnlyFromAmong("token", "agent", "task", "chain", "app");
         var target = new Option<string>("--target") { Description = "What to revoke at that level.", Required = true };
         var reason = new Option<string?>("--reason") { Description = "Recorded in the audit trail and the feed." };
-        var command = new Command("revoke", "Revoke tokens at one of four levels.") { broker, json, level, target, reason };
+        var command = new Command("revoke", "Revoke tokens at one of five levels.") { broker, json, level, target, reason };
         command.SetAction((r, ct) => RunAsync(r.GetValue(broker)!, r.GetValue(level)!, r.GetValue(target)!, r.GetValue(reason), r.GetValue(json), output, error, ct));
         return command;
     }
