@@ -29,6 +29,49 @@ public sealed class TokenVerifier
         _algorithmName = Encoding.ASCII.GetBytes(options.Algorithm.Name());
     }
 
+    /// <summary>
+    /// Reads <c>alg</c> and <c>kid</c> from a token's header WITHOUT verifying anything, so a
+    /// caller can refuse a foreign algorithm before, and decide on a key fetch for, the real
+    /// check. Never trust the values for anything else.
+    /// </summary>
+    public static bool TryReadUnverifiedHeader(string? token, int maxTokenLength, out string? alg, out string? kid)
+    {
+        alg = null;
+        kid = null;
+        if (string.IsNullOrEmpty(token) || token.Length > maxTokenLength)
+        {
+            return false;
+        }
+
+        int dot = token.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || dot > 2048)
+        {
+            return false;
+        }
+
+        Span<byte> ascii = stackalloc byte[dot];
+        for (int i = 0; i < dot; i++)
+        {
+            if (token[i] > 127)
+            {
+                return false;
+            }
+
+            ascii[i] = (byte)token[i];
+        }
+
+        Span<byte> header = stackalloc byte[MaxHeaderBytes * 2];
+        if (!IsBase64UrlAlphabet(ascii) || Base64Url.GetMaxDecodedLength(dot) > MaxHeaderBytes ||
+            Base64Url.DecodeFromUtf8(ascii, header, out _, out int length) != OperationStatus.Done ||
+            !TryReadHeader(header[..length], out var algBytes, out kid, out _))
+        {
+            return false;
+        }
+
+        alg = Encoding.UTF8.GetString(algBytes);
+        return true;
+    }
+
     /// <summary>Verifies <paramref name="token"/> at <paramref name="now"/>.</summary>
     public TokenValidationResult Validate(string? token, DateTimeOffset now)
     {

@@ -1,0 +1,43 @@
+using Tessera.AspNetCore.Authentication;
+using Tessera.AspNetCore.RouteScopes;
+
+// A small API protected by Tessera: two lines of setup and a scopes file.
+//   dotnet run --project samples/PlatformApi -- --urls http://127.0.0.1:5080
+// TESSERA_BROKER (broker base URL), TESSERA_PLATFORM_ID (default orders-api),
+// TESSERA_SCOPES_FILE (default: tessera_scopes.yaml next to the app), TESSERA_ALG (default EdDSA).
+var builder = WebApplication.CreateSlimBuilder(args);
+string broker = Environment.GetEnvironmentVariable("TESSERA_BROKER") ?? "http://127.0.0.1:8080";
+string platform = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_ID") ?? "orders-api";
+string scopesFile = Environment.GetEnvironmentVariable("TESSERA_SCOPES_FILE") ?? Path.Combine(AppContext.BaseDirectory, "tessera_scopes.yaml");
+
+builder.Services.AddAuthentication().AddTessera(o =>
+{
+    o.Authority = broker;
+    o.Audience = platform;
+    o.Algorithm = Environment.GetEnvironmentVariable("TESSERA_ALG") ?? "EdDSA";
+    if (Environment.GetEnvironmentVariable("TESSERA_ISSUER") is { Length: > 0 } issuer)
+    {
+        o.ValidIssuers.Add(issuer);
+    }
+});
+
+var app = builder.Build();
+app.UseTesseraRouteScopes(scopesFile);
+
+var orders = new System.Collections.Concurrent.ConcurrentDictionary<int, Order>();
+int next = 0;
+app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+app.MapGet("/orders", (HttpContext http) => Results.Ok(new { agent = http.User.FindFirst("sub")?.Value, orders = orders.Values.OrderBy(o => o.Id) }));
+app.MapGet("/orders/{id:int}", (int id) => orders.TryGetValue(id, out var order) ? Results.Ok(order) : Results.NotFound());
+app.MapPost("/orders", (HttpContext http, OrderRequest request) =>
+{
+    var order = new Order(Interlocked.Increment(ref next), request.Item ?? "unnamed", http.User.FindFirst("sub")?.Value ?? "");
+    orders[order.Id] = order;
+    return Results.Created($"/orders/{order.Id}", order);
+});
+app.MapGet("/internal/debug", () => Results.Ok(new { secret = "never reachable: the scopes file skips this route" }));
+app.Run();
+
+internal sealed record Order(int Id, string Item, string CreatedBy);
+
+internal sealed record OrderRequest(string? Item);

@@ -1,0 +1,122 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Tessera.AspNetCore.Errors;
+using Tessera.AspNetCore.Keys;
+using Tessera.Keys;
+using Tessera.Tokens;
+
+namespace Tessera.AspNetCore.Authentication;
+
+/// <summary>
+/// Verifies the bearer token locally: shape and size, <c>alg</c> pinned before any key work,
+/// <c>kid</c> known (one refetch for an unknown one), signature, issuer, audience, time with
+/// leeway. Failures carry the stable codes of <see cref="VerifierError"/>; the challenge writes
+/// them as problem+json with an RFC 6750 header.
+/// </summary>
+public sealed class TesseraAuthenticationHandler(
+    IOptionsMonitor<TesseraAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder, TesseraVerifierCache verifiers)
+    : AuthenticationHandler<TesseraAuthenticationOptions>(options, logger, encoder)
+{
+    /// <summary>Key of the failure code in <c>HttpContext.Items</c>.</summary>
+    public static readonly object FailureKey = new();
+
+    /// <inheritdoc />
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            Context.Items[FailureKey] = VerifierError.MissingToken;
+            return AuthenticateResult.NoResult();
+        }
+
+        string token = header["Bearer ".Length..].Trim();
+        var (cache, verifier, algorithm) = verifiers.For(Scheme.Name, Options);
+        if (!TokenVerifier.TryReadUnverifiedHeader(token, Options.MaxTokenLength, out string? alg, out string? kid) ||
+            !string.Equals(alg, algorithm.Name(), StringComparison.Ordinal) || string.IsNullOrEmpty(kid))
+        {
+            return await FailAsync(VerifierError.InvalidToken, "malformed token or algorithm not allowed");
+        }
+
+        var lookup = await cache.EnsureAsync(kid, Context.RequestAborted);
+        if (lookup == JwksLookup.Unavailable)
+        {
+            return await FailAsync(VerifierError.JwksUnavailable, null);
+        }
+
+        if (lookup == JwksLookup.UnknownKey)
+        {
+            return await FailAsync(VerifierError.InvalidToken, "unknown signing key");
+        }
+
+        var result = verifier.Validate(token, TimeProvider.GetUtcNow());
+        if (!result.IsValid)
+        {
+            var error = result.Error switch
+            {
+                TokenError.Expired => VerifierError.ExpiredToken,
+                TokenError.NotYetValid => VerifierError.TokenNotYetValid,
+                TokenError.WrongAudience => VerifierError.WrongAudience,
+                TokenError.WrongIssuer => VerifierError.WrongIssuer,
+                _ => VerifierError.InvalidToken,
+            };
+            return await FailAsync(error, result.Reason);
+        }
+
+        var claims = result.Claims;
+        await Options.Events.TokenVerified(new TokenVerifiedContext(Context, claims));
+        var identity = new ClaimsIdentity(Scheme.Name, TesseraClaimTypes.AgentId, null);
+        identity.AddClaim(new Claim(TesseraClaimTypes.AgentId, claims.Subject));
+        identity.AddClaim(new Claim(TesseraClaimTypes.TokenId, claims.JwtId));
+        foreach (string scope in claims.Scope)
+        {
+            identity.AddClaim(new Claim(TesseraClaimTypes.Scope, scope));
+        }
+
+        if (claims.TaskId is { } task)
+        {
+            identity.AddClaim(new Claim(TesseraClaimTypes.TaskId, task));
+        }
+
+        if (claims.OrchId is { } orch)
+        {
+            identity.AddClaim(new Claim(TesseraClaimTypes.OrchId, orch));
+        }
+
+        if (claims.AppId is { } app)
+        {
+            identity.AddClaim(new Claim(TesseraClaimTypes.AppId, app));
+        }
+
+        foreach (var hop in claims.DelegationChain)
+        {
+            identity.AddClaim(new Claim(TesseraClaimTypes.Delegator, hop.Agent));
+        }
+
+        var principal = new ClaimsPrincipal(identity);
+        var properties = new AuthenticationProperties();
+        properties.Items["tessera.exp"] = claims.ExpiresAt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, properties, Scheme.Name));
+    }
+
+    /// <inheritdoc />
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var error = Context.Items[FailureKey] as VerifierError ?? VerifierError.MissingToken;
+        return VerifierProblem.WriteAsync(Context, error);
+    }
+
+    /// <inheritdoc />
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        VerifierProblem.WriteAsync(Context, VerifierError.MissingScope);
+
+    private async Task<AuthenticateResult> FailAsync(VerifierError error, string? reason)
+    {
+        Context.Items[FailureKey] = error;
+        await Options.Events.VerificationFailed(new VerificationFailedContext(Context, error));
+        return AuthenticateResult.Fail($"{error.Code}: {reason ?? error.Message}");
+    }
+}

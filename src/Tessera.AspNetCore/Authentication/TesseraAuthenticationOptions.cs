@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Authentication;
+using Tessera.AspNetCore.Keys;
+
+namespace Tessera.AspNetCore.Authentication;
+
+/// <summary>Options of the Tessera authentication scheme. Bind from configuration section <c>Tessera</c>.</summary>
+public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
+{
+    /// <summary>The broker's base URL; the JWKS is <c>{Authority}/.well-known/jwks.json</c> unless <see cref="JwksUri"/> says otherwise.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>Where to fetch the keys, if not under <see cref="Authority"/>.</summary>
+    public string? JwksUri { get; set; }
+
+    /// <summary>This platform's id: tokens must carry it in <c>aud</c>. Required.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>Accepted issuers (one, or a transition set). Default: <see cref="Authority"/>.</summary>
+    public IList<string> ValidIssuers { get; } = [];
+
+    /// <summary>The one algorithm accepted: <c>EdDSA</c> (default), <c>ES256</c> or <c>RS256</c>.</summary>
+    public string Algorithm { get; set; } = "EdDSA";
+
+    /// <summary>Leeway for <c>exp</c> and <c>nbf</c>. Default 30 s.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest token accepted, in characters. Default 8192.</summary>
+    public int MaxTokenLength { get; set; } = 8192;
+
+    /// <summary>JWKS cache tuning.</summary>
+    public JwksCacheOptions Jwks { get; } = new();
+
+    /// <summary>Handler for the JWKS requests (tests, proxies, custom TLS). Default: a new <see cref="SocketsHttpHandler"/>.</summary>
+    public HttpMessageHandler? BackchannelHandler { get; set; }
+
+    /// <summary>Hooks, as JwtBearer's events.</summary>
+    public new TesseraAuthenticationEvents Events
+    {
+        get => (TesseraAuthenticationEvents)base.Events!;
+        set => base.Events = value;
+    }
+
+    /// <summary>Creates options with default events.</summary>
+    public TesseraAuthenticationOptions() => Events = new TesseraAuthenticationEvents();
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        if (string.IsNullOrWhiteSpace(Audience))
+        {
+            throw new InvalidOperationException("Tessera authentication: Audience (this platform's id) is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(Authority) && string.IsNullOrWhiteSpace(JwksUri))
+        {
+            throw new InvalidOperationException("Tessera authentication: Authority (the broker URL) or JwksUri is required");
+        }
+
+        if (!Tessera.Keys.SigningAlgorithms.TryParse(Algorithm, out _))
+        {
+            throw new InvalidOperationException("Tessera authentication: Algorithm must be EdDSA, ES256 or RS256");
+        }
+    }
+}

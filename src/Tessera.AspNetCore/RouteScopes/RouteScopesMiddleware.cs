@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Tessera.AspNetCore.Authentication;
+using Tessera.AspNetCore.Errors;
+using Tessera.Scopes;
+
+namespace Tessera.AspNetCore.RouteScopes;
+
+/// <summary>
+/// File-driven enforcement. Order: route match → public/skip → authenticate (bearer, shape,
+/// alg, kid, signature, iss, aud, time) → route scope. Unknown and skipped routes answer the
+/// same 404; nothing reaches a handler unless its rule allows it.
+/// </summary>
+internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSource source, string scheme)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var file = source.Current;
+        if (file is null)
+        {
+            await VerifierProblem.WriteAsync(context, VerifierError.MiddlewareNotReady, "the route scopes file could not be loaded: " + source.LastError);
+            return;
+        }
+
+        var rule = file.Match(context.Request.Method, context.Request.Path.Value ?? "/");
+        if (rule is null || rule.Access == RouteAccess.Skip)
+        {
+            await VerifierProblem.WriteAsync(context, VerifierError.RouteNotFound);
+            return;
+        }
+
+        if (rule.Access == RouteAccess.Public)
+        {
+            await next(context);
+            return;
+        }
+
+        var result = await context.AuthenticateAsync(scheme);
+        if (!result.Succeeded)
+        {
+            var error = context.Items[TesseraAuthenticationHandler.FailureKey] as VerifierError ?? VerifierError.MissingToken;
+            await VerifierProblem.WriteAsync(context, error);
+            return;
+        }
+
+        var held = result.Principal.FindAll(TesseraClaimTypes.Scope)
+            .Select(c => Scope.TryParse(c.Value, out var s, out _) ? s : (Scope?)null)
+            .Where(s => s is not null)
+            .Select(s => s!.Value)
+            .ToList();
+        bool allowed = rule.RequireAll
+            ? rule.Scopes.All(required => held.Any(h => h.Covers(required)))
+            : rule.Scopes.Any(required => held.Any(h => h.Covers(required)));
+        if (!allowed)
+        {
+            await VerifierProblem.WriteAsync(context, VerifierError.MissingScope, null, string.Join(' ', rule.Scopes.Select(s => s.Value)));
+            return;
+        }
+
+        context.User = result.Principal;
+        await next(context);
+    }
+}
