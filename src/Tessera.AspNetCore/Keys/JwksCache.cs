@@ -54,7 +54,7 @@ public sealed class JwksCache : IVerificationKeySource
         bool mayFetch = !fresh || now >= _cooldownUntil;
         if (mayFetch)
         {
-            await RefreshAsync(armCooldownIfUseless: fresh, cancellationToken);
+            await RefreshAsync(armCooldownIfUseless: fresh, seen: snapshot, cancellationToken);
         }
 
         snapshot = _snapshot;
@@ -67,15 +67,21 @@ public sealed class JwksCache : IVerificationKeySource
     }
 
     /// <summary>Refetches now regardless of cooldown (the broker announced a key change).</summary>
-    public Task<bool> ForceRefreshAsync(CancellationToken cancellationToken) => RefreshAsync(armCooldownIfUseless: false, cancellationToken);
+    public Task<bool> ForceRefreshAsync(CancellationToken cancellationToken) => RefreshAsync(armCooldownIfUseless: false, seen: null, cancellationToken);
 
-    private Task<bool> RefreshAsync(bool armCooldownIfUseless, CancellationToken cancellationToken)
+    private Task<bool> RefreshAsync(bool armCooldownIfUseless, Snapshot? seen, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             if (_inflight is { IsCompleted: false } running)
             {
                 return running;
+            }
+
+            // A fetch completed since the caller looked: it re-reads that result instead of fetching again.
+            if (seen is not null && !ReferenceEquals(seen, _snapshot))
+            {
+                return Task.FromResult(true);
             }
 
             // Re-checked under the lock: callers that raced past the cooldown check do not fetch again.
