@@ -67,6 +67,15 @@ public sealed class TesseraAuthenticationHandler(
         }
 
         var claims = result.Claims;
+        if (verifiers.RevocationsOf(Scheme.Name, Options) is { } revocations)
+        {
+            await revocations.EnsureStartedAsync(Options.RevocationStartupWait);
+            if (revocations.IsRevoked(claims))
+            {
+                return await FailAsync(VerifierError.TokenRevoked, null);
+            }
+        }
+
         await Options.Events.TokenVerified(new TokenVerifiedContext(Context, claims));
         var identity = new ClaimsIdentity(Scheme.Name, TesseraClaimTypes.AgentId, null);
         identity.AddClaim(new Claim(TesseraClaimTypes.AgentId, claims.Subject));

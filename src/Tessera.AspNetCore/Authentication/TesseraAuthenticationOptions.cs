@@ -30,6 +30,12 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
     /// <summary>JWKS cache tuning.</summary>
     public JwksCacheOptions Jwks { get; } = new();
 
+    /// <summary>Follow the broker's revocation feed (needs <see cref="Authority"/>). Default true.</summary>
+    public bool FollowRevocations { get; set; } = true;
+
+    /// <summary>How long the first request waits for the first revocation sync. Default 2 s.</summary>
+    public TimeSpan RevocationStartupWait { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Handler for the JWKS requests (tests, proxies, custom TLS). Default: a new <see cref="SocketsHttpHandler"/>.</summary>
     public HttpMessageHandler? BackchannelHandler { get; set; }
 

@@ -6,7 +6,7 @@ using Tessera.Tokens;
 namespace Tessera.AspNetCore.Authentication;
 
 /// <summary>One JWKS cache and one verifier per scheme, built once from its options.</summary>
-public sealed class TesseraVerifierCache(TimeProvider time) : IDisposable
+public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions.Logging.ILoggerFactory loggers) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Entry>> _entries = new(StringComparer.Ordinal);
 
@@ -17,6 +17,10 @@ public sealed class TesseraVerifierCache(TimeProvider time) : IDisposable
         var entry = _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value;
         return (entry.Cache, entry.Verifier, entry.Algorithm);
     }
+
+    /// <summary>The revocation view of a scheme, or null when it does not follow the feed.</summary>
+    public Revocation.RevocationView? RevocationsOf(string scheme, TesseraAuthenticationOptions options) =>
+        _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value.Revocations;
 
     /// <summary>The JWKS cache of a scheme, if it was built.</summary>
     public JwksCache? CacheOf(string scheme) => _entries.TryGetValue(scheme, out var lazy) && lazy.IsValueCreated ? lazy.Value.Cache : null;
@@ -41,7 +45,13 @@ public sealed class TesseraVerifierCache(TimeProvider time) : IDisposable
             ClockSkew = options.ClockSkew,
             MaxTokenLength = options.MaxTokenLength,
         });
-        return new Entry(cache, verifier, algorithm, http);
+        Revocation.RevocationView? revocations = null;
+        if (options.FollowRevocations && !string.IsNullOrEmpty(authority))
+        {
+            revocations = new Revocation.RevocationView(http, new Uri(authority), cache, time, loggers.CreateLogger("Tessera.Revocation"));
+        }
+
+        return new Entry(cache, verifier, algorithm, http, revocations);
     }
 
     /// <inheritdoc />
@@ -51,10 +61,11 @@ public sealed class TesseraVerifierCache(TimeProvider time) : IDisposable
         {
             if (lazy.IsValueCreated)
             {
+                lazy.Value.Revocations?.Dispose();
                 lazy.Value.Http.Dispose();
             }
         }
     }
 
-    private sealed record Entry(JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http);
+    private sealed record Entry(JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http, Revocation.RevocationView? Revocations);
 }
