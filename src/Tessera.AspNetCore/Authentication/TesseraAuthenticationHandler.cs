@@ -35,6 +35,12 @@ public sealed class TesseraAuthenticationHandler(
 
         string token = header["Bearer ".Length..].Trim();
         var (cache, verifier, algorithm) = verifiers.For(Scheme.Name, Options);
+        var verified = verifiers.VerifiedOf(Scheme.Name, Options);
+        if (verified.TryGet(token, TimeProvider.GetUtcNow().ToUnixTimeSeconds(), (long)Options.ClockSkew.TotalSeconds, out var known))
+        {
+            return await SucceedAsync(known!);
+        }
+
         if (!TokenVerifier.TryReadUnverifiedHeader(token, Options.MaxTokenLength, out string? alg, out string? kid) ||
             !string.Equals(alg, algorithm.Name(), StringComparison.Ordinal) || string.IsNullOrEmpty(kid))
         {
@@ -66,7 +72,12 @@ public sealed class TesseraAuthenticationHandler(
             return await FailAsync(error, result.Reason);
         }
 
-        var claims = result.Claims;
+        verified.Add(token, result.Claims);
+        return await SucceedAsync(result.Claims);
+    }
+
+    private async Task<AuthenticateResult> SucceedAsync(AccessTokenClaims claims)
+    {
         if (verifiers.RevocationsOf(Scheme.Name, Options) is { } revocations)
         {
             await revocations.EnsureStartedAsync(Options.RevocationStartupWait);

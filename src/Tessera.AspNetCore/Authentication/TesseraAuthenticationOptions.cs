@@ -30,6 +30,9 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
     /// <summary>JWKS cache tuning.</summary>
     public JwksCacheOptions Jwks { get; } = new();
 
+    /// <summary>Most verified tokens remembered (skipping signature work until their exp); 0 disables. Default 10000.</summary>
+    public int VerifiedTokenCacheSize { get; set; } = 10_000;
+
     /// <summary>Follow the broker's revocation feed (needs <see cref="Authority"/>). Default true.</summary>
     public bool FollowRevocations { get; set; } = true;
 

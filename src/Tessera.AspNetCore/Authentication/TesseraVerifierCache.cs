@@ -18,6 +18,10 @@ public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions
         return (entry.Cache, entry.Verifier, entry.Algorithm);
     }
 
+    /// <summary>The verified-token cache of a scheme.</summary>
+    public VerifiedTokenCache VerifiedOf(string scheme, TesseraAuthenticationOptions options) =>
+        _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value.Verified;
+
     /// <summary>The revocation view of a scheme, or null when it does not follow the feed.</summary>
     public Revocation.RevocationView? RevocationsOf(string scheme, TesseraAuthenticationOptions options) =>
         _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value.Revocations;
@@ -51,7 +55,7 @@ public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions
             revocations = new Revocation.RevocationView(http, new Uri(authority), cache, time, loggers.CreateLogger("Tessera.Revocation"));
         }
 
-        return new Entry(cache, verifier, algorithm, http, revocations);
+        return new Entry(cache, verifier, algorithm, http, revocations, new VerifiedTokenCache(options.VerifiedTokenCacheSize));
     }
 
     /// <inheritdoc />
@@ -67,5 +71,5 @@ public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions
         }
     }
 
-    private sealed record Entry(JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http, Revocation.RevocationView? Revocations);
+    private sealed record Entry(JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http, Revocation.RevocationView? Revocations, VerifiedTokenCache Verified);
 }
