@@ -79,6 +79,34 @@ public sealed class RevocationIntegrationTests
         Assert.Equal(200, (int)(await GetOrdersAsync(api, bystander)).StatusCode);
     }
 
+    [Theory]
+    [InlineData(false, 401)]
+    [InlineData(true, 200)]
+    public async Task OlderToken_FailsClosedUnlessConfiguredOpen_WhenTheRevocationFeedIsStale(bool failOpen, int expected)
+    {
+        var broker = await TesseraBroker.StartAsync();
+        string token = await broker.TokenAsync(["orders:read"]);
+        await using var api = await ProtectedApi.StartAsync(broker.Url, configure: o =>
+        {
+            o.RevocationMaxStaleness = TimeSpan.FromSeconds(1);
+            o.RevocationFailOpen = failOpen;
+        });
+        Assert.Equal(200, (int)(await GetOrdersAsync(api, token)).StatusCode);
+
+        // The broker goes away: the feed falls silent, and the token is older than the bound.
+        await broker.DisposeAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+
+        var response = await GetOrdersAsync(api, token);
+        Assert.Equal(expected, (int)response.StatusCode);
+        if (expected == 401)
+        {
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal("TOKEN_REVOKED", body["error_code"]!.GetValue<string>());
+            Assert.Contains("stale", body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
     private static async Task<HttpResponseMessage> GetOrdersAsync(ProtectedApi api, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/orders");

@@ -23,6 +23,9 @@ public sealed class TesseraAuthenticationHandler(
     /// <summary>Key of the failure code in <c>HttpContext.Items</c>.</summary>
     public static readonly object FailureKey = new();
 
+    /// <summary>Key of a message for the caller, when the code alone would mislead, in <c>HttpContext.Items</c>.</summary>
+    public static readonly object FailureMessageKey = new();
+
     /// <inheritdoc />
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -85,6 +88,16 @@ public sealed class TesseraAuthenticationHandler(
             {
                 return await FailAsync(VerifierError.TokenRevoked, null);
             }
+
+            // A view that has not heard from the broker for too long cannot vouch for older tokens.
+            var now = TimeProvider.GetUtcNow();
+            if (!Options.RevocationFailOpen && revocations.Staleness > Options.RevocationMaxStaleness &&
+                claims.IssuedAt < (now - Options.RevocationMaxStaleness).ToUnixTimeSeconds())
+            {
+                const string stale = "revocation status cannot be confirmed: the revocation feed is stale; obtain a fresh token";
+                Context.Items[FailureMessageKey] = stale;
+                return await FailAsync(VerifierError.TokenRevoked, stale);
+            }
         }
 
         await Options.Events.TokenVerified(new TokenVerifiedContext(Context, claims));
@@ -126,7 +139,7 @@ public sealed class TesseraAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var error = Context.Items[FailureKey] as VerifierError ?? VerifierError.MissingToken;
-        return VerifierProblem.WriteAsync(Context, error);
+        return VerifierProblem.WriteAsync(Context, error, Context.Items[FailureMessageKey] as string);
     }
 
     /// <inheritdoc />

@@ -36,6 +36,18 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
     /// <summary>Follow the broker's revocation feed (needs <see cref="Authority"/>). Default true.</summary>
     public bool FollowRevocations { get; set; } = true;
 
+    /// <summary>
+    /// How stale the revocation view may get (no word from the broker's feed) before tokens
+    /// issued earlier than this bound can no longer be confirmed unrevoked. Default 60 s.
+    /// </summary>
+    public TimeSpan RevocationMaxStaleness { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Past <see cref="RevocationMaxStaleness"/>: false (default) fails closed for tokens issued
+    /// before the bound (they get <c>TOKEN_REVOKED</c> and must be refreshed); true accepts them.
+    /// </summary>
+    public bool RevocationFailOpen { get; set; }
+
     /// <summary>How long the first request waits for the first revocation sync. Default 2 s.</summary>
     public TimeSpan RevocationStartupWait { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -37,7 +37,19 @@ public sealed partial class RevocationView : IDisposable
         _jwks = jwks;
         _time = time;
         _logger = logger;
+        Views[this] = 0;
+        _ = StalenessGauge;
     }
+
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Tessera.AspNetCore");
+    private static readonly ConcurrentDictionary<RevocationView, byte> Views = new();
+
+    // One gauge for the process: the stalest view (normally there is one scheme).
+    private static readonly System.Diagnostics.Metrics.ObservableGauge<double> StalenessGauge = Meter.CreateObservableGauge(
+        "tessera.verifier.revocation_staleness",
+        () => Views.Keys.Select(v => v.Staleness.TotalSeconds).DefaultIfEmpty(0).Max(),
+        unit: "s",
+        description: "Seconds since the platform last heard from the broker's revocation feed.");
 
     /// <summary>How long since the view last heard from the broker.</summary>
     public TimeSpan Staleness => _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _lastSyncMs));
@@ -186,6 +198,7 @@ public sealed partial class RevocationView : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Views.TryRemove(this, out _);
         _stop.Cancel();
         _stop.Dispose();
     }

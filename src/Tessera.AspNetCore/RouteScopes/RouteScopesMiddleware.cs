@@ -39,7 +39,7 @@ internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSour
         if (!result.Succeeded)
         {
             var error = context.Items[TesseraAuthenticationHandler.FailureKey] as VerifierError ?? VerifierError.MissingToken;
-            await VerifierProblem.WriteAsync(context, error);
+            await VerifierProblem.WriteAsync(context, error, context.Items[TesseraAuthenticationHandler.FailureMessageKey] as string);
             return;
         }
 
