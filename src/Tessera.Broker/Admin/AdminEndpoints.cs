@@ -79,19 +79,12 @@ internal static class AdminEndpoints
     private static async Task CreateLaunchTokenAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
-        var time = services.GetRequiredService<TimeProvider>();
-        var audit = services.GetRequiredService<AuditLog>();
-
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context, LaunchTokensScope);
-        if (auth.Problem is { } denied)
+        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, LaunchTokensScope) is not { } claims)
         {
-            await AuditDenied(audit, time, auth, denied, context);
-            await denied.ExecuteAsync(context);
             return;
         }
 
-        await IssueLaunchTokenAsync(context, auth.Claims!.Subject, appId: "", ceiling: null);
+        await IssueLaunchTokenAsync(context, claims.Subject, appId: "", ceiling: null);
     }
 
     /// <summary>
@@ -231,15 +224,5 @@ internal static class AdminEndpoints
             new LaunchTokenPolicy(scopes.ToArray(), maxTtl, [.. audiences]),
             record.SingleUse);
         return (record, response, null);
-    }
-
-    internal static Task AuditDenied(AuditLog audit, TimeProvider time, BearerResult auth, ProblemResult problem, HttpContext context)
-    {
-        string type = auth.Revoked ? AuditEventTypes.TokenRevokedAccess
-            : problem.Error == ErrorCatalog.InsufficientScope ? AuditEventTypes.ScopeViolation
-            : AuditEventTypes.TokenAuthFailed;
-        return audit.RecordAsync(
-            AuditDraft.Of(time, type, "denied", $"{problem.Detail} | path={context.Request.Path.Value}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
-            cancellationToken: context.RequestAborted);
     }
 }

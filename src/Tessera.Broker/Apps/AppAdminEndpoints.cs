@@ -327,15 +327,7 @@ internal static partial class AppAdminEndpoints
         var s = new Services(
             sp.GetRequiredService<IClientStore>(), sp.GetRequiredService<ClientSecrets>(), sp.GetRequiredService<AuditLog>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value);
-        var auth = sp.GetRequiredService<BearerAuthenticator>().Authenticate(context, AppsScope);
-        if (auth.Problem is { } denied)
-        {
-            await AdminEndpoints.AuditDenied(s.Audit, s.Time, auth, denied, context);
-            await denied.ExecuteAsync(context);
-            return (s, false);
-        }
-
-        return (s, true);
+        return (s, await sp.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, AppsScope) is not null);
     }
 
     [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]

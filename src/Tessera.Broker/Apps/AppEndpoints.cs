@@ -90,17 +90,11 @@ internal static class AppEndpoints
     private static async Task CreateLaunchTokenAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        var time = services.GetRequiredService<TimeProvider>();
-        var audit = services.GetRequiredService<AuditLog>();
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context, LaunchTokensScope);
-        if (auth.Problem is { } denied)
+        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, LaunchTokensScope) is not { } claims)
         {
-            await AdminEndpoints.AuditDenied(audit, time, auth, denied, context);
-            await denied.ExecuteAsync(context);
             return;
         }
 
-        var claims = auth.Claims!;
         var app = claims.AppId is { } appId ? await services.GetRequiredService<IClientStore>().FindByEntityIdAsync(appId, context.RequestAborted) : null;
         if (app is null || app.Status != "active")
         {

@@ -151,16 +151,7 @@ internal static class AuditEndpoints
 
     private static async Task<bool> AuthorizeAsync(HttpContext context)
     {
-        var services = context.RequestServices;
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context, AuditScope);
-        if (auth.Problem is { } denied)
-        {
-            await AdminEndpoints.AuditDenied(services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>(), auth, denied, context);
-            await denied.ExecuteAsync(context);
-            return false;
-        }
-
-        return true;
+        return await context.RequestServices.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, AuditScope) is not null;
     }
 
     /// <summary>One event as the API and the export write it (empty optional fields omitted, as the seed broker does).</summary>

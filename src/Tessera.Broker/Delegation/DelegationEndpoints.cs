@@ -37,15 +37,11 @@ internal static class DelegationEndpoints
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
 
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context);
-        if (auth.Problem is { } denied)
+        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context) is not { } delegator)
         {
-            await AdminEndpoints.AuditDenied(audit, time, auth, denied, context);
-            await denied.ExecuteAsync(context);
             return;
         }
 
-        var delegator = auth.Claims!;
         var body = await JsonBody.ReadAsync(context, BrokerJson.Default.DelegateRequest, options.MaxBodyBytes);
         if (body.Failure is { } bad)
         {

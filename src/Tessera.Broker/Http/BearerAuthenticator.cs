@@ -12,8 +12,36 @@ namespace Tessera.Broker.Http;
 /// time, then revocation, then (optionally) a required scope. Answers as the seed broker does,
 /// plus RFC 6750 <c>WWW-Authenticate</c> challenges.
 /// </summary>
-internal sealed class BearerAuthenticator(TokenService tokens, RevocationList revocations)
+internal sealed class BearerAuthenticator(TokenService tokens, RevocationList revocations, Audit.AuditLog audit, TimeProvider time)
 {
+    /// <summary>
+    /// Authenticates, and on refusal records the matching audit event and writes the problem.
+    /// Returns the claims, or null when the response was already written.
+    /// </summary>
+    public async Task<AccessTokenClaims?> AuthorizeAsync(HttpContext context, Scope? requiredScope = null)
+    {
+        var auth = Authenticate(context, requiredScope);
+        if (auth.Problem is not { } denied)
+        {
+            return auth.Claims;
+        }
+
+        await AuditDeniedAsync(auth, denied, context);
+        await denied.ExecuteAsync(context);
+        return null;
+    }
+
+    /// <summary>Records a refused bearer check as the seed's event type (revoked access, scope violation, auth failure).</summary>
+    public Task AuditDeniedAsync(BearerResult auth, ProblemResult problem, HttpContext context)
+    {
+        string type = auth.Revoked ? Audit.AuditEventTypes.TokenRevokedAccess
+            : problem.Error == ErrorCatalog.InsufficientScope ? Audit.AuditEventTypes.ScopeViolation
+            : Audit.AuditEventTypes.TokenAuthFailed;
+        return audit.RecordAsync(
+            Audit.AuditDraft.Of(time, type, "denied", $"{problem.Detail} | path={context.Request.Path.Value}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
+            cancellationToken: context.RequestAborted);
+    }
+
     public BearerResult Authenticate(HttpContext context, Scope? requiredScope = null)
     {
         string? header = context.Request.Headers.Authorization;

@@ -88,15 +88,6 @@ internal static class KeyAdminEndpoints
 
     private static async Task<bool> DenyAsync(HttpContext context)
     {
-        var services = context.RequestServices;
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context, KeysScope);
-        if (auth.Problem is { } denied)
-        {
-            await AdminEndpoints.AuditDenied(services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>(), auth, denied, context);
-            await denied.ExecuteAsync(context);
-            return true;
-        }
-
-        return false;
+        return await context.RequestServices.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, KeysScope) is null;
     }
 }

@@ -39,11 +39,8 @@ internal static class RevocationEndpoints
         var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context, RevokeScope);
-        if (auth.Problem is { } denied)
+        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, RevokeScope) is null)
         {
-            await AdminEndpoints.AuditDenied(audit, time, auth, denied, context);
-            await denied.ExecuteAsync(context);
             return;
         }
 

@@ -140,15 +140,11 @@ internal static class TokenEndpoints
         var services = context.RequestServices;
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context);
-        if (auth.Problem is { } denied)
+        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context) is not { } claims)
         {
-            await AdminEndpoints.AuditDenied(audit, time, auth, denied, context);
-            await denied.ExecuteAsync(context);
             return;
         }
 
-        var claims = auth.Claims!;
         await services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Token, claims.JwtId, "released", claims.ExpiresAt * 1000, context.RequestAborted);
         services.GetRequiredService<Metrics.BrokerMetrics>().TokensRevoked.WithLabels("release").Inc();
         await audit.RecordAsync(

@@ -111,10 +111,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
         Task.FromResult<IReadOnlyList<AuditEvent>>(database.Read(connection =>
         {
             using var cmd = connection.CreateCommand();
-            cmd.CommandText = """
-                SELECT seq, id, timestamp_ms, event_type, agent_id, task_id, orch_id, detail, resource, outcome, deleg_depth, deleg_chain_hash, prev_hash, hash
-                FROM audit_events WHERE seq > $after ORDER BY seq LIMIT $limit
-                """;
+            cmd.CommandText = Select + " WHERE seq > $after ORDER BY seq LIMIT $limit";
             cmd.Parameters.AddWithValue("$after", afterSequence);
             cmd.Parameters.AddWithValue("$limit", limit);
             return ReadEvents(cmd);
@@ -196,23 +193,30 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
         Task.FromResult<IReadOnlyList<AuditCheckpoint>>(database.Read(connection =>
         {
             using var cmd = connection.CreateCommand();
-            cmd.CommandText = "SELECT seq, hash, kid, alg, signature, created_at_ms FROM audit_checkpoints ORDER BY seq";
-            using var reader = cmd.ExecuteReader();
-            var list = new List<AuditCheckpoint>();
-            while (reader.Read())
-            {
-                list.Add(new AuditCheckpoint(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5)));
-            }
-
-            return list;
+            cmd.CommandText = SelectCheckpoints;
+            return ReadCheckpoints(cmd);
         }));
 
-    private const string Select = """
+    internal const string SelectCheckpoints = "SELECT seq, hash, kid, alg, signature, created_at_ms FROM audit_checkpoints ORDER BY seq";
+
+    internal static List<AuditCheckpoint> ReadCheckpoints(SqliteCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        var list = new List<AuditCheckpoint>();
+        while (reader.Read())
+        {
+            list.Add(new AuditCheckpoint(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5)));
+        }
+
+        return list;
+    }
+
+    internal const string Select = """
         SELECT seq, id, timestamp_ms, event_type, agent_id, task_id, orch_id, detail, resource, outcome, deleg_depth, deleg_chain_hash, prev_hash, hash
         FROM audit_events
         """;
 
-    private static List<AuditEvent> ReadEvents(SqliteCommand cmd)
+    internal static List<AuditEvent> ReadEvents(SqliteCommand cmd)
     {
         using var reader = cmd.ExecuteReader();
         var list = new List<AuditEvent>();

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Tessera.Storage.Revocations;
 
 namespace Tessera.Storage.Sqlite;
@@ -12,17 +13,7 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
         return database.WriteAsync(
             (connection, transaction) =>
             {
-                // An entry that already expired (not yet purged) is replaced, so the renewed revocation
-                // gets a new feed position and subscribers past the old one still see it.
-                using (var stale = connection.CreateCommand())
-                {
-                    stale.Transaction = transaction;
-                    stale.CommandText = "DELETE FROM revocations WHERE level = $l AND target = $t AND expires_at_ms <= $at";
-                    stale.Parameters.AddWithValue("$l", record.Level);
-                    stale.Parameters.AddWithValue("$t", record.Target);
-                    stale.Parameters.AddWithValue("$at", record.RevokedAtMs);
-                    stale.ExecuteNonQuery();
-                }
+                DeleteExpired(connection, transaction, record);
 
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = transaction;
@@ -57,15 +48,7 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
         return database.WriteAsync(
             (connection, transaction) =>
             {
-                using (var stale = connection.CreateCommand())
-                {
-                    stale.Transaction = transaction;
-                    stale.CommandText = "DELETE FROM revocations WHERE level = $l AND target = $t AND expires_at_ms <= $at";
-                    stale.Parameters.AddWithValue("$l", record.Level);
-                    stale.Parameters.AddWithValue("$t", record.Target);
-                    stale.Parameters.AddWithValue("$at", record.RevokedAtMs);
-                    stale.ExecuteNonQuery();
-                }
+                DeleteExpired(connection, transaction, record);
 
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = transaction;
@@ -126,4 +109,17 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
                 return cmd.ExecuteNonQuery();
             },
             cancellationToken);
+
+    // An entry that already expired (not yet purged) is replaced, so the renewed revocation gets
+    // a new feed position and subscribers past the old one still see it.
+    private static void DeleteExpired(SqliteConnection connection, SqliteTransaction transaction, RevocationRecord record)
+    {
+        using var stale = connection.CreateCommand();
+        stale.Transaction = transaction;
+        stale.CommandText = "DELETE FROM revocations WHERE level = $l AND target = $t AND expires_at_ms <= $at";
+        stale.Parameters.AddWithValue("$l", record.Level);
+        stale.Parameters.AddWithValue("$t", record.Target);
+        stale.Parameters.AddWithValue("$at", record.RevokedAtMs);
+        stale.ExecuteNonQuery();
+    }
 }
