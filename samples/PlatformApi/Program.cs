@@ -5,6 +5,8 @@ using Tessera.AspNetCore.RouteScopes;
 //   dotnet run --project samples/PlatformApi -- --urls http://127.0.0.1:5080
 // TESSERA_BROKER (broker base URL), TESSERA_PLATFORM_ID (default orders-api),
 // TESSERA_SCOPES_FILE (default: tessera_scopes.yaml next to the app), TESSERA_ALG (default EdDSA).
+// TESSERA_PLATFORM_CLIENT_ID and TESSERA_PLATFORM_CLIENT_SECRET (the platform's own credentials
+// from the broker) turn on reporting of verification outcomes to the broker's audit.
 var builder = WebApplication.CreateSlimBuilder(args);
 string broker = Environment.GetEnvironmentVariable("TESSERA_BROKER") ?? "http://127.0.0.1:8080";
 string platform = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_ID") ?? "orders-api";
@@ -19,6 +21,9 @@ builder.Services.AddAuthentication().AddTessera(o =>
     {
         o.ValidIssuers.Add(issuer);
     }
+
+    o.Reporting.ClientId = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_CLIENT_ID");
+    o.Reporting.ClientSecret = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_CLIENT_SECRET");
 });
 
 var app = builder.Build();

@@ -25,12 +25,13 @@ public static class TesseraAuthenticationExtensions
         return builder.AddScheme<TesseraAuthenticationOptions, TesseraAuthenticationHandler>(scheme, configure);
     }
 
-    /// <summary>Requires a granted scope that covers <paramref name="scope"/> (the broker's grammar: <c>*</c> covers one segment).</summary>
+    /// <summary>
+    /// Requires a granted scope that covers <paramref name="scope"/> (the broker's grammar: <c>*</c>
+    /// covers one segment). With reporting on, the scope decision is reported (see <see cref="TesseraScopeRequirement"/>).
+    /// </summary>
     public static AuthorizationPolicyBuilder RequireScope(this AuthorizationPolicyBuilder builder, string scope)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var required = Scope.Parse(scope);
-        return builder.RequireAuthenticatedUser().RequireAssertion(context =>
-            context.User.FindAll(TesseraClaimTypes.Scope).Any(c => Scope.TryParse(c.Value, out var held, out _) && held.Covers(required)));
+        return builder.RequireAuthenticatedUser().AddRequirements(new TesseraScopeRequirement(Scope.Parse(scope)));
     }
 }

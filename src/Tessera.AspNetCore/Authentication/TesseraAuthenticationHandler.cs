@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tessera.AspNetCore.Errors;
 using Tessera.AspNetCore.Keys;
+using Tessera.AspNetCore.Reporting;
 using Tessera.Keys;
 using Tessera.Tokens;
 
@@ -14,7 +15,9 @@ namespace Tessera.AspNetCore.Authentication;
 /// Verifies the bearer token locally: shape and size, <c>alg</c> pinned before any key work,
 /// <c>kid</c> known (one refetch for an unknown one), signature, issuer, audience, time with
 /// leeway. Failures carry the stable codes of <see cref="VerifierError"/>; the challenge writes
-/// them as problem+json with an RFC 6750 header.
+/// them as problem+json with an RFC 6750 header. With reporting on, a token refused although its
+/// signature verified (revoked, expired, wrong audience) leaves its agent for the decision point
+/// that answers the request to report.
 /// </summary>
 public sealed class TesseraAuthenticationHandler(
     IOptionsMonitor<TesseraAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder, TesseraVerifierCache verifiers)
@@ -64,6 +67,12 @@ public sealed class TesseraAuthenticationHandler(
         var result = verifier.Validate(token, TimeProvider.GetUtcNow());
         if (!result.IsValid)
         {
+            if (result.Error is TokenError.Expired or TokenError.WrongAudience)
+            {
+                // Decided after the signature verified (the verifier's documented order): the sub is authentic.
+                RememberVerifiedAgentOf(token);
+            }
+
             var error = result.Error switch
             {
                 TokenError.Expired => VerifierError.ExpiredToken,
@@ -86,6 +95,7 @@ public sealed class TesseraAuthenticationHandler(
             await revocations.EnsureStartedAsync(Options.RevocationStartupWait);
             if (revocations.IsRevoked(claims))
             {
+                RememberVerifiedAgent(claims.Subject);
                 return await FailAsync(VerifierError.TokenRevoked, null);
             }
 
@@ -96,6 +106,7 @@ public sealed class TesseraAuthenticationHandler(
             {
                 const string stale = "revocation status cannot be confirmed: the revocation feed is stale; obtain a fresh token";
                 Context.Items[FailureMessageKey] = stale;
+                RememberVerifiedAgent(claims.Subject);
                 return await FailAsync(VerifierError.TokenRevoked, stale);
             }
         }
@@ -139,12 +150,33 @@ public sealed class TesseraAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var error = Context.Items[FailureKey] as VerifierError ?? VerifierError.MissingToken;
+        if (Context.Items[EnforcementPoints.VerifiedAgentKey] is string agent && verifiers.ReporterOf(Scheme.Name) is { } reporter)
+        {
+            EnforcementPoints.ReportOnce(Context, reporter, EnforcementOutcome.Deny(agent, error.Code, Request.Method, EnforcementPoints.RouteOf(Context)));
+        }
+
         return VerifierProblem.WriteAsync(Context, error, Context.Items[FailureMessageKey] as string);
     }
 
     /// <inheritdoc />
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         VerifierProblem.WriteAsync(Context, VerifierError.MissingScope);
+
+    private void RememberVerifiedAgent(string agent)
+    {
+        if (verifiers.ReporterOf(Scheme.Name) is not null)
+        {
+            Context.Items[EnforcementPoints.VerifiedAgentKey] = agent;
+        }
+    }
+
+    private void RememberVerifiedAgentOf(string token)
+    {
+        if (verifiers.ReporterOf(Scheme.Name) is not null && EnforcementPoints.TryReadVerifiedSubject(token, out string? agent))
+        {
+            Context.Items[EnforcementPoints.VerifiedAgentKey] = agent;
+        }
+    }
 
     private async Task<AuthenticateResult> FailAsync(VerifierError error, string? reason)
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Tessera.AspNetCore.Keys;
+using Tessera.AspNetCore.Reporting;
 
 namespace Tessera.AspNetCore.Authentication;
 
@@ -51,7 +52,13 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
     /// <summary>How long the first request waits for the first revocation sync. Default 2 s.</summary>
     public TimeSpan RevocationStartupWait { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Handler for the JWKS requests (tests, proxies, custom TLS). Default: a new <see cref="SocketsHttpHandler"/>.</summary>
+    /// <summary>
+    /// Reporting of verification outcomes to the broker's audit (off unless the platform's
+    /// <c>ClientId</c> and <c>ClientSecret</c> are set). Bind from <c>Tessera:Reporting</c>.
+    /// </summary>
+    public EnforcementReportingOptions Reporting { get; } = new();
+
+    /// <summary>Handler for the JWKS, revocation and report requests (tests, proxies, custom TLS). Default: a new <see cref="SocketsHttpHandler"/>.</summary>
     public HttpMessageHandler? BackchannelHandler { get; set; }
 
     /// <summary>Hooks, as JwtBearer's events.</summary>
@@ -81,6 +88,11 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
         if (!Tessera.Keys.SigningAlgorithms.TryParse(Algorithm, out _))
         {
             throw new InvalidOperationException("Tessera authentication: Algorithm must be EdDSA, ES256 or RS256");
+        }
+
+        if (Reporting.Enabled)
+        {
+            Reporting.Validate(Authority);
         }
     }
 }

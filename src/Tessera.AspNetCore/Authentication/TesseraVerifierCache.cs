@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Tessera.AspNetCore.Keys;
+using Tessera.AspNetCore.Reporting;
 using Tessera.Keys;
 using Tessera.Tokens;
 
 namespace Tessera.AspNetCore.Authentication;
 
-/// <summary>One JWKS cache and one verifier per scheme, built once from its options.</summary>
-public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions.Logging.ILoggerFactory loggers) : IDisposable
+/// <summary>One JWKS cache, verifier, revocation view and outcome reporter per scheme, built once from its options.</summary>
+public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions.Logging.ILoggerFactory loggers) : IAsyncDisposable, IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Entry>> _entries = new(StringComparer.Ordinal);
 
@@ -25,6 +26,16 @@ public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions
     /// <summary>The revocation view of a scheme, or null when it does not follow the feed.</summary>
     public Revocation.RevocationView? RevocationsOf(string scheme, TesseraAuthenticationOptions options) =>
         _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value.Revocations;
+
+    /// <summary>The outcome reporter of a scheme, or null when reporting is off.</summary>
+    public EnforcementReporter? ReporterOf(string scheme, TesseraAuthenticationOptions options) =>
+        _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value.Reporter;
+
+    /// <summary>The outcome reporter of a scheme, if the scheme was built and reports.</summary>
+    public EnforcementReporter? ReporterOf(string scheme) => _entries.TryGetValue(scheme, out var lazy) && lazy.IsValueCreated ? lazy.Value.Reporter : null;
+
+    /// <summary>True once the scheme's verifier was built (by its first authentication).</summary>
+    public bool IsBuilt(string scheme) => _entries.TryGetValue(scheme, out var lazy) && lazy.IsValueCreated;
 
     /// <summary>The JWKS cache of a scheme, if it was built.</summary>
     public JwksCache? CacheOf(string scheme) => _entries.TryGetValue(scheme, out var lazy) && lazy.IsValueCreated ? lazy.Value.Cache : null;
@@ -55,7 +66,31 @@ public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions
             revocations = new Revocation.RevocationView(http, new Uri(authority), cache, time, loggers.CreateLogger("Tessera.Revocation"));
         }
 
-        return new Entry(cache, verifier, algorithm, http, revocations, new VerifiedTokenCache(options.VerifiedTokenCacheSize));
+        EnforcementReporter? reporter = null;
+        if (options.Reporting.Enabled)
+        {
+            reporter = new EnforcementReporter(http, options.Reporting.ResolveEndpoint(authority), options.Reporting, time, loggers.CreateLogger("Tessera.Reporting"));
+        }
+        else if (!string.IsNullOrEmpty(options.Reporting.ClientId) || !string.IsNullOrEmpty(options.Reporting.ClientSecret))
+        {
+            LogReportingHalfConfigured(loggers.CreateLogger("Tessera.Reporting"));
+        }
+
+        return new Entry(cache, verifier, algorithm, http, revocations, new VerifiedTokenCache(options.VerifiedTokenCacheSize), reporter);
+    }
+
+    /// <summary>Sends the outcomes still buffered (bounded by each reporter's shutdown timeout), then releases the clients.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var lazy in _entries.Values)
+        {
+            if (lazy.IsValueCreated && lazy.Value.Reporter is { } reporter)
+            {
+                await reporter.DisposeAsync();
+            }
+        }
+
+        Dispose();
     }
 
     /// <inheritdoc />
@@ -65,11 +100,17 @@ public sealed class TesseraVerifierCache(TimeProvider time, Microsoft.Extensions
         {
             if (lazy.IsValueCreated)
             {
+                lazy.Value.Reporter?.Dispose();
                 lazy.Value.Revocations?.Dispose();
                 lazy.Value.Http.Dispose();
             }
         }
     }
 
-    private sealed record Entry(JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http, Revocation.RevocationView? Revocations, VerifiedTokenCache Verified);
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 5207, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Enforcement reporting is off: set both Reporting.ClientId and Reporting.ClientSecret")]
+    private static partial void LogReportingHalfConfigured(Microsoft.Extensions.Logging.ILogger logger);
+
+    private sealed record Entry(
+        JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http, Revocation.RevocationView? Revocations, VerifiedTokenCache Verified, EnforcementReporter? Reporter);
 }

@@ -41,11 +41,10 @@ public sealed partial class RevocationView : IDisposable
         _ = StalenessGauge;
     }
 
-    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Tessera.AspNetCore");
     private static readonly ConcurrentDictionary<RevocationView, byte> Views = new();
 
     // One gauge for the process: the stalest view (normally there is one scheme).
-    private static readonly System.Diagnostics.Metrics.ObservableGauge<double> StalenessGauge = Meter.CreateObservableGauge(
+    private static readonly System.Diagnostics.Metrics.ObservableGauge<double> StalenessGauge = Diagnostics.TesseraMeter.Instance.CreateObservableGauge(
         "tessera.verifier.revocation_staleness",
         () => Views.Keys.Select(v => v.Staleness.TotalSeconds).DefaultIfEmpty(0).Max(),
         unit: "s",

@@ -16,6 +16,9 @@ public static class RouteScopesExtensions
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tessera.RouteScopes");
         var source = new ScopesFileSource(path, logger);
         app.ApplicationServices.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(source.Dispose);
-        return app.UseMiddleware<RouteScopesMiddleware>(source, scheme);
+
+        // Optional: without AddTessera (another scheme) nothing is reported.
+        var verifiers = app.ApplicationServices.GetService<TesseraVerifierCache>();
+        return app.Use(next => new RouteScopesMiddleware(next, source, scheme, verifiers).InvokeAsync);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Tessera.AspNetCore.Authentication;
 using Tessera.AspNetCore.Errors;
+using Tessera.AspNetCore.Reporting;
 using Tessera.Scopes;
 
 namespace Tessera.AspNetCore.RouteScopes;
@@ -9,10 +10,15 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// <summary>
 /// File-driven enforcement. Order: route match → public/skip → authenticate (bearer, shape,
 /// alg, kid, signature, iss, aud, time) → route scope. Unknown and skipped routes answer the
-/// same 404; nothing reaches a handler unless its rule allows it.
+/// same 404; nothing reaches a handler unless its rule allows it. With reporting on, the
+/// outcome of a protected route (allowed, missing scope, or a refusal of a token whose signature
+/// verified) is reported under the rule's path template.
 /// </summary>
-internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSource source, string scheme)
+internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSource source, string scheme, TesseraVerifierCache? verifiers)
 {
+    private EnforcementReporter? _reporter;
+    private volatile bool _reporterKnown;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var file = source.Current;
@@ -39,6 +45,11 @@ internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSour
         if (!result.Succeeded)
         {
             var error = context.Items[TesseraAuthenticationHandler.FailureKey] as VerifierError ?? VerifierError.MissingToken;
+            if (Reporter() is { } reporter && context.Items[EnforcementPoints.VerifiedAgentKey] is string agent)
+            {
+                EnforcementPoints.ReportOnce(context, reporter, EnforcementOutcome.Deny(agent, error.Code, context.Request.Method, rule.Path));
+            }
+
             await VerifierProblem.WriteAsync(context, error, context.Items[TesseraAuthenticationHandler.FailureMessageKey] as string);
             return;
         }
@@ -51,6 +62,13 @@ internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSour
         bool allowed = rule.RequireAll
             ? rule.Scopes.All(required => held.Any(h => h.Covers(required)))
             : rule.Scopes.Any(required => held.Any(h => h.Covers(required)));
+        if (Reporter() is { } outcomes && result.Principal.FindFirst(TesseraClaimTypes.AgentId)?.Value is { } subject)
+        {
+            EnforcementPoints.ReportOnce(context, outcomes, allowed
+                ? EnforcementOutcome.Allow(subject, context.Request.Method, rule.Path)
+                : EnforcementOutcome.Deny(subject, VerifierError.MissingScope.Code, context.Request.Method, rule.Path));
+        }
+
         if (!allowed)
         {
             await VerifierProblem.WriteAsync(context, VerifierError.MissingScope, null, string.Join(' ', rule.Scopes.Select(s => s.Value)));
@@ -59,5 +77,24 @@ internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSour
 
         context.User = result.Principal;
         await next(context);
+    }
+
+    // The scheme's reporter exists once its verifier was built (by the first authentication that
+    // reached a token); it never changes after, so it is looked up once.
+    private EnforcementReporter? Reporter()
+    {
+        if (_reporterKnown || verifiers is null)
+        {
+            return _reporter;
+        }
+
+        if (!verifiers.IsBuilt(scheme))
+        {
+            return null;
+        }
+
+        _reporter = verifiers.ReporterOf(scheme);
+        _reporterKnown = true;
+        return _reporter;
     }
 }

@@ -19,7 +19,7 @@ namespace Tessera.Broker.Admin;
 internal static class AdminEndpoints
 {
     /// <summary>The scopes every admin token carries.</summary>
-    public static readonly string[] AdminScopes = ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*", "admin:apps:*"];
+    public static readonly string[] AdminScopes = ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*", "admin:apps:*", "admin:platforms:*", "admin:agents:*"];
 
     private static readonly Scope LaunchTokensScope = Scope.Parse("admin:launch-tokens:*");
 

@@ -34,19 +34,33 @@ public sealed class ClientSecrets
     public byte[] Hash(string secret) => HMACSHA256.HashData(_pepper, Encoding.UTF8.GetBytes(secret));
 
     /// <summary>True when <paramref name="secret"/> is the client's current secret, or its previous one within the grace window.</summary>
-    public bool Verify(ClientRecord client, string secret, long nowMs)
+    public bool Verify(ClientRecord client, string secret, long nowMs) => Check(client, secret, nowMs) is SecretMatch.Current or SecretMatch.Previous;
+
+    /// <summary>
+    /// Which of the client's secrets <paramref name="secret"/> is. Both hashes are always compared
+    /// (in constant time), so timing does not tell which one matched or whether any did.
+    /// </summary>
+    public SecretMatch Check(ClientRecord client, string secret, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(secret);
         if (secret.Length > 512)
         {
-            return false;
+            return SecretMatch.None;
         }
 
         byte[] presented = Hash(secret);
         bool current = CryptographicOperations.FixedTimeEquals(presented, client.SecretHash);
-        bool previous = client.PreviousSecretHash is { } old && client.PreviousValidUntilMs > nowMs &&
-                        CryptographicOperations.FixedTimeEquals(presented, old);
-        return current | previous;
+        bool previous = client.PreviousSecretHash is { } old && CryptographicOperations.FixedTimeEquals(presented, old);
+        if (!client.SecretEnabled)
+        {
+            return SecretMatch.None;
+        }
+
+        return current ? SecretMatch.Current
+            : !previous ? SecretMatch.None
+            : client.PreviousValidUntilMs > nowMs ? SecretMatch.Previous
+            : SecretMatch.Expired;
     }
 
     private static byte[] LoadOrCreate(string path)
@@ -91,4 +105,20 @@ public sealed class ClientSecrets
 
         return pepper;
     }
+}
+
+/// <summary>How a presented secret relates to a client's secrets.</summary>
+public enum SecretMatch
+{
+    /// <summary>Matches neither secret (or the client has secrets disabled).</summary>
+    None,
+
+    /// <summary>The current secret.</summary>
+    Current,
+
+    /// <summary>The previous secret, inside its grace window.</summary>
+    Previous,
+
+    /// <summary>The previous secret, after its grace window ended.</summary>
+    Expired,
 }

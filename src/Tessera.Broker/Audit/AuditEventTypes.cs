@@ -77,4 +77,49 @@ public static class AuditEventTypes
 
     /// <summary>A token lacked the scope an endpoint requires.</summary>
     public const string ScopeViolation = "scope_violation";
+
+    /// <summary>A platform was registered.</summary>
+    public const string PlatformRegistered = "platform_registered";
+
+    /// <summary>A platform's fields or secret changed.</summary>
+    public const string PlatformUpdated = "platform_updated";
+
+    /// <summary>A platform was removed, with every grant on it.</summary>
+    public const string PlatformRemoved = "platform_removed";
+
+    /// <summary>An agent with standing credentials was created.</summary>
+    public const string AgentCreated = "agent_created";
+
+    /// <summary>An agent's details, keys or secret changed.</summary>
+    public const string AgentUpdated = "agent_updated";
+
+    /// <summary>An agent was suspended (by an operator or automatically).</summary>
+    public const string AgentSuspended = "agent_suspended";
+
+    /// <summary>An agent's suspension was lifted.</summary>
+    public const string AgentUnsuspended = "agent_unsuspended";
+
+    /// <summary>An agent was revoked, permanently.</summary>
+    public const string AgentRevoked = "agent_revoked";
+
+    /// <summary>An agent's grant on a platform was set or replaced.</summary>
+    public const string GrantSet = "grant_set";
+
+    /// <summary>An agent's grant on a platform was removed.</summary>
+    public const string GrantRemoved = "grant_removed";
+
+    /// <summary>Credentials were exchanged for a platform token.</summary>
+    public const string TokenExchanged = "token_exchanged";
+
+    /// <summary>A credential exchange or discovery was refused.</summary>
+    public const string TokenExchangeFailed = "token_exchange_failed";
+
+    /// <summary>A verifier reported requests it allowed.</summary>
+    public const string EnforcementAllowed = "enforcement_allowed";
+
+    /// <summary>A verifier reported requests it denied.</summary>
+    public const string EnforcementDenied = "enforcement_denied";
+
+    /// <summary>A request was refused by a rate limit.</summary>
+    public const string RateLimited = "rate_limited";
 }

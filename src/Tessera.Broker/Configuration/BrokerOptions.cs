@@ -128,6 +128,46 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("secret_rotation_grace")]
     public int SecretRotationGrace { get; set; } = 86400;
 
+    /// <summary>Token-endpoint and discovery requests per second per client address (<c>TESSERA_TOKEN_ADDRESS_RATE</c>).</summary>
+    [ConfigurationKeyName("token_address_rate")]
+    public int TokenAddressRate { get; set; } = 50;
+
+    /// <summary>Burst of <see cref="TokenAddressRate"/>.</summary>
+    [ConfigurationKeyName("token_address_burst")]
+    public int TokenAddressBurst { get; set; } = 100;
+
+    /// <summary>Token exchanges per second per agent (<c>TESSERA_AGENT_RATE</c>).</summary>
+    [ConfigurationKeyName("agent_rate")]
+    public int AgentRate { get; set; } = 10;
+
+    /// <summary>Burst of <see cref="AgentRate"/>.</summary>
+    [ConfigurationKeyName("agent_burst")]
+    public int AgentBurst { get; set; } = 20;
+
+    /// <summary>Token exchanges per second per platform, all agents together (<c>TESSERA_PLATFORM_RATE</c>).</summary>
+    [ConfigurationKeyName("platform_rate")]
+    public int PlatformRate { get; set; } = 1000;
+
+    /// <summary>Burst of <see cref="PlatformRate"/>.</summary>
+    [ConfigurationKeyName("platform_burst")]
+    public int PlatformBurst { get; set; } = 2000;
+
+    /// <summary>Requests per second per credential endpoint, all callers together (<c>TESSERA_ENDPOINT_RATE</c>).</summary>
+    [ConfigurationKeyName("endpoint_rate")]
+    public int EndpointRate { get; set; } = 5000;
+
+    /// <summary>Burst of <see cref="EndpointRate"/>.</summary>
+    [ConfigurationKeyName("endpoint_burst")]
+    public int EndpointBurst { get; set; } = 10000;
+
+    /// <summary>Consecutive permission denials reported by verifiers that suspend an agent; 0 = never (<c>TESSERA_SUSPEND_AFTER_DENIALS</c>).</summary>
+    [ConfigurationKeyName("suspend_after_denials")]
+    public int SuspendAfterDenials { get; set; } = 50;
+
+    /// <summary>Lifetime of exchanged tokens unless the agent sets its own (<c>TESSERA_EXCHANGE_TTL</c>).</summary>
+    [ConfigurationKeyName("exchange_ttl")]
+    public int ExchangeTtl { get; set; } = 900;
+
     /// <summary>The longest lifetime any token can have: the ceiling, or ten years when there is none.</summary>
     public long LongestTokenLifetimeSeconds => Math.Max(MaxTtl > 0 ? MaxTtl : 10L * 365 * 86400, AdminTokenTtl);
 

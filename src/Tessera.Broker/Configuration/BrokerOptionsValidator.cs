@@ -192,6 +192,30 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             return "TESSERA_SECRET_ROTATION_GRACE must be between 0 and 2592000 seconds";
         }
 
+        foreach (var (name, rate, burst) in new[]
+        {
+            ("TOKEN_ADDRESS", options.TokenAddressRate, options.TokenAddressBurst),
+            ("AGENT", options.AgentRate, options.AgentBurst),
+            ("PLATFORM", options.PlatformRate, options.PlatformBurst),
+            ("ENDPOINT", options.EndpointRate, options.EndpointBurst),
+        })
+        {
+            if (rate <= 0 || burst <= 0)
+            {
+                return $"TESSERA_{name}_RATE and TESSERA_{name}_BURST must be positive";
+            }
+        }
+
+        if (options.SuspendAfterDenials < 0)
+        {
+            return "TESSERA_SUSPEND_AFTER_DENIALS must be 0 (never) or positive";
+        }
+
+        if (options.ExchangeTtl is < 60 or > 86400)
+        {
+            return "TESSERA_EXCHANGE_TTL must be between 60 and 86400 seconds";
+        }
+
         if (string.IsNullOrWhiteSpace(options.Db))
         {
             return "TESSERA_DB must name the SQLite database file";

@@ -25,6 +25,7 @@ using Tessera.Storage.Audit;
 using Tessera.Storage.LaunchTokens;
 using Tessera.Storage.Nonces;
 using Tessera.Storage.Revocations;
+using Tessera.Storage.Platforms;
 using Tessera.Storage.Sqlite;
 
 namespace Tessera.Broker.Hosting;
@@ -143,6 +144,12 @@ public static class BrokerHost
         services.AddSingleton<Tessera.Storage.Clients.IClientStore, SqliteClientStore>();
         services.AddSingleton<Apps.ClientSecrets>();
         services.AddSingleton<Apps.AppAuthLimiter>();
+        services.AddSingleton<IPlatformStore, SqlitePlatformStore>();
+        services.AddSingleton<Tessera.Storage.Clients.IAssertionReplayStore, SqliteAssertionReplayStore>();
+        services.AddSingleton<Credentials.ClientAssertionValidator>();
+        services.AddSingleton<Credentials.ClientAuthenticator>();
+        services.AddSingleton<Credentials.ExchangeLimiter>();
+        services.AddSingleton<Credentials.CredentialExchange>();
         services.AddSingleton<AdminSecretVerifier>();
         services.AddSingleton<BearerAuthenticator>();
         services.AddSingleton<BrokerClock>();
@@ -216,6 +223,10 @@ public static class BrokerHost
         AuditEndpoints.Map(app);
         Apps.AppAdminEndpoints.Map(app);
         Apps.AppEndpoints.Map(app);
+        Platforms.PlatformAdminEndpoints.Map(app);
+        Credentials.AgentAdminEndpoints.Map(app);
+        Credentials.TokenExchangeEndpoints.Map(app);
+        Enforcement.EnforcementEndpoints.Map(app);
         Metrics.MetricsEndpoints.Map(app);
         app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml"));
         app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8"));

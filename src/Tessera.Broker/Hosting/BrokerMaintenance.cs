@@ -6,9 +6,9 @@ using Tessera.Storage.Nonces;
 
 namespace Tessera.Broker.Hosting;
 
-/// <summary>Once a minute: drops expired nonces, launch tokens (a day after expiry) and revocations whose tokens have all expired.</summary>
+/// <summary>Once a minute: drops expired nonces, used client-assertion ids, launch tokens (a day after expiry) and revocations whose tokens have all expired.</summary>
 internal sealed partial class BrokerMaintenance(
-    INonceStore nonces, ILaunchTokenStore launchTokens, RevocationList revocations, Keys.KeyRotation keys, TimeProvider time, ILogger<BrokerMaintenance> logger) : BackgroundService
+    INonceStore nonces, ILaunchTokenStore launchTokens, Tessera.Storage.Clients.IAssertionReplayStore assertions, RevocationList revocations, Keys.KeyRotation keys, TimeProvider time, ILogger<BrokerMaintenance> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -22,6 +22,7 @@ internal sealed partial class BrokerMaintenance(
                     long now = time.GetUtcNow().ToUnixTimeMilliseconds();
                     await nonces.PurgeExpiredAsync(now, stoppingToken);
                     await launchTokens.PurgeExpiredAsync(now - (long)TimeSpan.FromDays(1).TotalMilliseconds, stoppingToken);
+                    await assertions.PurgeExpiredAsync(now, stoppingToken);
                     await revocations.PurgeAsync(stoppingToken);
                     keys.RotateIfDue();
                     keys.Prune();

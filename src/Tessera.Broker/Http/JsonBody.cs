@@ -26,47 +26,16 @@ internal static class JsonBody
             return new(null, new Failure(ErrorCatalog.UnsupportedMediaType, "Content-Type must be application/json"));
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBytes + 1, 16 * 1024));
-        int length = 0;
+        var raw = await ReadBoundedAsync(context, maxBytes);
+        if (raw.Failure is { } tooLarge)
+        {
+            return new(null, tooLarge);
+        }
+
+        byte[] buffer = raw.Buffer!;
+        int length = raw.Length;
         try
         {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length > maxBytes)
-                    {
-                        return TooLarge<T>(maxBytes);
-                    }
-
-                    byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-                    buffer = bigger;
-                }
-
-                int read;
-                try
-                {
-                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
-                }
-                catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                {
-                    return TooLarge<T>(maxBytes);
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-                if (length > maxBytes)
-                {
-                    return TooLarge<T>(maxBytes);
-                }
-            }
-
             if (length == 0)
             {
                 return new(null, new Failure(ErrorCatalog.InvalidRequest, "malformed JSON body", "send a JSON object"));
@@ -93,11 +62,70 @@ internal static class JsonBody
         }
     }
 
+    /// <summary>
+    /// Reads the whole body into a pooled buffer, refusing more than <paramref name="maxBytes"/>.
+    /// The caller returns <see cref="RawBody.Buffer"/> to the shared pool (cleared).
+    /// </summary>
+    public static async Task<RawBody> ReadBoundedAsync(HttpContext context, int maxBytes)
+    {
+        var request = context.Request;
+        if (request.ContentLength > maxBytes)
+        {
+            return new(null, 0, TooLarge(maxBytes));
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBytes + 1, 16 * 1024));
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (buffer.Length > maxBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                    return new(null, 0, TooLarge(maxBytes));
+                }
+
+                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                buffer.AsSpan(0, length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                buffer = bigger;
+            }
+
+            int read;
+            try
+            {
+                read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                return new(null, 0, TooLarge(maxBytes));
+            }
+
+            if (read == 0)
+            {
+                return new(buffer, length, null);
+            }
+
+            length += read;
+            if (length > maxBytes)
+            {
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                return new(null, 0, TooLarge(maxBytes));
+            }
+        }
+    }
+
+    private static Failure TooLarge(int maxBytes) =>
+        new(ErrorCatalog.PayloadTooLarge, $"request body must not exceed {(maxBytes == 1024 * 1024 ? "1 MB" : maxBytes + " bytes")}");
+
     private static BodyResult<T> TooLarge<T>(int maxBytes)
         where T : class =>
-        new(null, new Failure(ErrorCatalog.PayloadTooLarge, $"request body must not exceed {(maxBytes == 1024 * 1024 ? "1 MB" : maxBytes + " bytes")}"));
+        new(null, TooLarge(maxBytes));
 
-    private static bool IsJson(string contentType)
+    /// <summary>True for application/json and any +json media type.</summary>
+    public static bool IsJson(string contentType)
     {
         var media = contentType.AsSpan();
         int semicolon = media.IndexOf(';');
@@ -141,3 +169,6 @@ internal static class JsonBody
 /// <summary>A parsed body or the reason it was refused.</summary>
 internal readonly record struct BodyResult<T>(T? Value, Failure? Failure)
     where T : class;
+
+/// <summary>A bounded request body in a pooled buffer, or the reason it was refused.</summary>
+internal readonly record struct RawBody(byte[]? Buffer, int Length, Failure? Failure);

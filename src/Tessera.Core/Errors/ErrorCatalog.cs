@@ -59,8 +59,8 @@ public static class ErrorCatalog
     /// <summary>403: the agent concerned has been revoked.</summary>
     public static readonly ErrorDescriptor AgentRevoked = new(
         "agent_revoked", 403, "Forbidden",
-        "The agent named in the request (for example the delegate_to of a delegation) has been revoked by an operator; no new token may name it.",
-        "Delegate to another agent, or register a new agent with a fresh launch token.");
+        "The agent named in the request (for example the delegate_to of a delegation) has been revoked by an operator; no new token may name it. The token endpoint answers it too for a revoked agent credential.",
+        "Delegate to another agent, or register a new agent with a fresh launch token (or create a new credential agent); revocation is permanent.");
 
     /// <summary>403: the bearer token lacks the scope the endpoint needs.</summary>
     public static readonly ErrorDescriptor InsufficientScope = new(
@@ -104,6 +104,72 @@ public static class ErrorCatalog
         "The client exceeded the endpoint's rate limit: admin auth 5 per second (burst 10) per address; app auth 10 per minute (burst 3) per client_id; challenge, register and validate 100 per second (burst 200) per address. All are configurable.",
         "Wait the number of seconds in the Retry-After header, then retry with backoff; cache admin tokens for their lifetime instead of re-authenticating.");
 
+    /// <summary>401: client authentication at the token endpoint failed.</summary>
+    public static readonly ErrorDescriptor InvalidClient = new(
+        "invalid_client", 401, "Unauthorized",
+        "Client authentication failed: the key id is unknown, the secret is wrong, the client assertion is malformed, badly signed, expired, too long-lived, for another audience or already used, or no credentials were sent. Unknown key ids and wrong secrets get the same answer on purpose, so the endpoint cannot be used to find valid key ids.",
+        "Send the agent's key_id and secret (HTTP Basic or client_id/client_secret in the body), or a fresh private_key_jwt assertion (iss = sub = key_id, aud = the token endpoint URL, exp at most 5 minutes ahead, a new jti) signed by a key registered for the agent.");
+
+    /// <summary>401: the secret was rotated and its grace window has ended.</summary>
+    public static readonly ErrorDescriptor SecretExpired = new(
+        "secret_expired", 401, "Unauthorized",
+        "The secret presented was the agent's previous secret, and the grace window after its rotation (TESSERA_SECRET_ROTATION_GRACE, default 24 hours) has ended.",
+        "Use the secret returned by the latest rotate-secret call; if it was lost, rotate again and deploy the new secret.");
+
+    /// <summary>400: the token endpoint was asked for a grant type it does not serve.</summary>
+    public static readonly ErrorDescriptor UnsupportedGrantType = new(
+        "unsupported_grant_type", 400, "Bad Request",
+        "grant_type is missing or is not client_credentials, the only grant the token endpoint serves.",
+        "Send grant_type=client_credentials.");
+
+    /// <summary>400: the resource (platform) is missing, malformed or unknown.</summary>
+    public static readonly ErrorDescriptor InvalidTarget = new(
+        "invalid_target", 400, "Bad Request",
+        "The resource parameter (RFC 8707) names no registered platform, by id or by base URL, or is missing while the agent holds grants on several platforms.",
+        "Send resource= the platform_id, or the platform's base URL (scheme://hostname), of a platform the agent is granted on.");
+
+    /// <summary>400: the agent holds no grant on the requested platform.</summary>
+    public static readonly ErrorDescriptor PlatformNotGranted = new(
+        "platform_not_granted", 400, "Bad Request",
+        "The platform exists but the agent holds no grant on it, so no token for it can be issued.",
+        "Ask the operator to grant the agent scopes on this platform (POST /v1/admin/agents/{id}/grants, or tessera agents grant).");
+
+    /// <summary>400: a requested scope is outside the agent's grant on the platform.</summary>
+    public static readonly ErrorDescriptor ScopeNotGranted = new(
+        "scope_not_granted", 400, "Bad Request",
+        "A scope in the request is not covered by the agent's grant on the platform (the agent tried to call with a scope it was not granted).",
+        "Request only granted scopes (an empty scope means the full grant), or ask the operator to widen the grant.");
+
+    /// <summary>403: the agent is suspended.</summary>
+    public static readonly ErrorDescriptor AgentSuspended = new(
+        "agent_suspended", 403, "Forbidden",
+        "The agent is suspended: by an operator, or automatically after TESSERA_SUSPEND_AFTER_DENIALS (default 50) consecutive permission denials reported by verifiers. A suspended agent gets no new tokens.",
+        "Review the denials in the audit log (event agent_suspended names the reason), fix the agent's scopes or code, then unsuspend it (POST /v1/admin/agents/{id}/unsuspend, or tessera agents unsuspend).");
+
+    /// <summary>429: too many authentication attempts from one client address.</summary>
+    public static readonly ErrorDescriptor RateLimitedAddress = new(
+        "rate_limited_address", 429, "Too Many Requests",
+        "One client address sent more token-endpoint or discovery requests than TESSERA_TOKEN_ADDRESS_RATE per second (burst TESSERA_TOKEN_ADDRESS_BURST). This is brute-force protection.",
+        "Wait the seconds in Retry-After; cache tokens for their lifetime instead of exchanging for every call.");
+
+    /// <summary>429: one agent exceeded its budget.</summary>
+    public static readonly ErrorDescriptor RateLimitedAgent = new(
+        "rate_limited_agent", 429, "Too Many Requests",
+        "A single agent exchanged credentials more often than TESSERA_AGENT_RATE per second (burst TESSERA_AGENT_BURST).",
+        "Wait the seconds in Retry-After; cache each platform's token until shortly before it expires (the Tessera SDK does).");
+
+    /// <summary>429: tokens for one platform are being requested too fast.</summary>
+    public static readonly ErrorDescriptor RateLimitedPlatform = new(
+        "rate_limited_platform", 429, "Too Many Requests",
+        "Tokens for one platform were requested more often than TESSERA_PLATFORM_RATE per second (burst TESSERA_PLATFORM_BURST), across all agents.",
+        "Wait the seconds in Retry-After; if the traffic is legitimate, ask the operator to raise the platform limit.");
+
+    /// <summary>429: the endpoint as a whole is at capacity.</summary>
+    public static readonly ErrorDescriptor RateLimitedEndpoint = new(
+        "rate_limited_endpoint", 429, "Too Many Requests",
+        "The endpoint as a whole received more than TESSERA_ENDPOINT_RATE requests per second (burst TESSERA_ENDPOINT_BURST) from all callers.",
+        "Wait the seconds in Retry-After and retry with backoff; the operator can raise the limit or add replicas.");
+
     /// <summary>500: an unexpected failure inside the broker.</summary>
     public static readonly ErrorDescriptor InternalError = new(
         "internal_error", 500, "Internal Server Error",
@@ -121,6 +187,8 @@ public static class ErrorCatalog
     [
         InvalidRequest, InvalidScopeFormat, InvalidTtl, Unauthorized, ScopeViolation, AudienceNotAllowed,
         DelegationDepthExceeded, DelegatedTokenNotRenewable, AgentRevoked, InsufficientScope, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge, UnsupportedMediaType, RateLimited,
+        InvalidClient, SecretExpired, UnsupportedGrantType, InvalidTarget, PlatformNotGranted, ScopeNotGranted, AgentSuspended,
+        RateLimitedAddress, RateLimitedAgent, RateLimitedPlatform, RateLimitedEndpoint,
         InternalError, ServiceUnavailable,
     ];
 

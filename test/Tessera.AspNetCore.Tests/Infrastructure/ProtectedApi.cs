@@ -77,12 +77,15 @@ public sealed class ProtectedApi : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<ProtectedApi> StartAsync(
         string authority,
         string issuer = TesseraBroker.Issuer,
         string? scopesYaml = SampleScopes,
         TimeProvider? time = null,
-        Action<TesseraAuthenticationOptions>? configure = null)
+        Action<TesseraAuthenticationOptions>? configure = null,
+        Action<ILoggingBuilder>? logging = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), "tessera-api-test-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -93,6 +96,7 @@ public sealed class ProtectedApi : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
         if (time is not null)
         {
             builder.Services.AddSingleton(time);

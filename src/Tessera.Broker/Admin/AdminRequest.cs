@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Apps;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Configuration;
+using Tessera.Broker.Http;
+using Tessera.Errors;
+using Tessera.Scopes;
+using Tessera.Storage.Clients;
+
+namespace Tessera.Broker.Admin;
+
+/// <summary>What an admin endpoint works with, once its bearer token holds the endpoint's scope.</summary>
+internal sealed record AdminRequest(IClientStore Clients, ClientSecrets Secrets, AuditLog Audit, TimeProvider Time, BrokerOptions Options)
+{
+    /// <summary>Authenticates the admin bearer token for <paramref name="scope"/>; null when the refusal was already written.</summary>
+    public static async Task<AdminRequest?> AuthorizeAsync(HttpContext context, Scope scope)
+    {
+        var sp = context.RequestServices;
+        if (await sp.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, scope) is null)
+        {
+            return null;
+        }
+
+        return new AdminRequest(
+            sp.GetRequiredService<IClientStore>(), sp.GetRequiredService<ClientSecrets>(), sp.GetRequiredService<AuditLog>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value);
+    }
+
+    /// <summary>
+    /// Reads the optional <c>{grace_seconds}</c> body of a rotate-secret call (default
+    /// <c>TESSERA_SECRET_ROTATION_GRACE</c>); null when the refusal was already written.
+    /// </summary>
+    public static async Task<int?> ReadGraceAsync(HttpContext context, AdminRequest s)
+    {
+        RotateSecretRequest request = new();
+        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var body = await JsonBody.ReadAsync(context, BrokerJson.Default.RotateSecretRequest, s.Options.MaxBodyBytes);
+            if (body.Failure is { } bad)
+            {
+                await ProblemResult.From(bad).ExecuteAsync(context);
+                return null;
+            }
+
+            request = body.Value!;
+        }
+
+        int grace = request.GraceSeconds ?? s.Options.SecretRotationGrace;
+        if (grace is < 0 or > 30 * 86400)
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, "grace_seconds must be between 0 and 2592000").ExecuteAsync(context);
+            return null;
+        }
+
+        return grace;
+    }
+}

@@ -1,0 +1,199 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Audit;
+using Tessera.Broker.Configuration;
+using Tessera.Broker.Credentials;
+using Tessera.Broker.Http;
+using Tessera.Broker.Platforms;
+using Tessera.Errors;
+using Tessera.Storage.Audit;
+using Tessera.Storage.Clients;
+using Tessera.Storage.Platforms;
+
+namespace Tessera.Broker.Enforcement;
+
+/// <summary>
+/// <c>POST /v1/enforcement/reports</c>: a platform's verifier reports, in batches, what it allowed
+/// and denied. Every event goes into the audit chain. For credential agents granted on the
+/// reporting platform, permission denials (<c>MISSING_SCOPE</c>) count towards automatic
+/// suspension and an allowed request resets the count; a platform cannot affect agents it does not serve.
+/// </summary>
+internal static class EnforcementEndpoints
+{
+    public const int MaxEvents = 1000;
+    public const string PermissionDenied = "MISSING_SCOPE";
+
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/enforcement/reports", ReportAsync);
+
+    private static async Task ReportAsync(HttpContext context)
+    {
+        var sp = context.RequestServices;
+        var options = sp.GetRequiredService<IOptions<BrokerOptions>>().Value;
+        var time = sp.GetRequiredService<TimeProvider>();
+        var audit = sp.GetRequiredService<AuditLog>();
+        if (await TokenExchangeEndpoints.LimitRequestAsync(context, "enforcement") is { } limited)
+        {
+            context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await new ProblemResult(limited.Error, "rate limit exceeded, try again later").ExecuteAsync(context);
+            return;
+        }
+
+        var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, PlatformAdminEndpoints.Kind);
+        if (auth.Client is not { Status: "active" } platformClient)
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"enforcement report refused | {auth.Detail}"), cancellationToken: context.RequestAborted);
+            await new ProblemResult(auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail, "send the platform's client_id and client_secret with HTTP Basic", "Basic realm=\"tessera\"").ExecuteAsync(context);
+            return;
+        }
+
+        string platformId = platformClient.EntityId["platform:".Length..];
+        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.EnforcementReport, options.MaxBodyBytes);
+        if (body.Failure is { } bad)
+        {
+            await ProblemResult.From(bad).ExecuteAsync(context);
+            return;
+        }
+
+        var events = body.Value!.Events;
+        if (events is null || events.Length > MaxEvents)
+        {
+            await new ProblemResult(ErrorCatalog.InvalidRequest, $"events must be a list of at most {MaxEvents} outcomes").ExecuteAsync(context);
+            return;
+        }
+
+        for (int i = 0; i < events.Length; i++)
+        {
+            if (Check(events[i]) is { } problem)
+            {
+                await new ProblemResult(ErrorCatalog.InvalidRequest, $"events[{i}]: {problem}").ExecuteAsync(context);
+                return;
+            }
+        }
+
+        // Every outcome is recorded, as one group-committed batch.
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var writes = new List<Task>(events.Length);
+        foreach (var e in events)
+        {
+            bool allowed = e!.Outcome == "allowed";
+            var draft = new AuditEventDraft
+            {
+                TimestampMs = now,
+                EventType = allowed ? AuditEventTypes.EnforcementAllowed : AuditEventTypes.EnforcementDenied,
+                Outcome = allowed ? "success" : "denied",
+                Detail = $"{e.Method} {Clean(e.Route!)} | count={e.Count ?? 1}{(e.ErrorCode is null ? "" : $" | code={Clean(e.ErrorCode)}")}{(e.At is { } at ? $" | at={at}" : "")} | platform_id={platformId}",
+                AgentId = e.AgentId!,
+                Resource = platformId,
+            };
+            writes.Add(audit.RecordAsync(draft, cancellationToken: context.RequestAborted));
+        }
+
+        await Task.WhenAll(writes);
+
+        // Lifecycle: runs per agent, in report order, for agents this platform serves.
+        var clients = sp.GetRequiredService<IClientStore>();
+        var platforms = sp.GetRequiredService<IPlatformStore>();
+        int ignored = 0;
+        var suspended = new List<string>();
+        foreach (var group in events.GroupBy(e => e!.AgentId!, StringComparer.Ordinal))
+        {
+            var runs = group
+                .Where(e => e!.Outcome == "allowed" || e.ErrorCode == PermissionDenied)
+                .Select(e => new OutcomeRun(e!.Outcome == "denied", e.Count ?? 1))
+                .ToList();
+            bool served = await platforms.FindGrantAsync(group.Key, platformId, context.RequestAborted) is not null;
+            if (!served)
+            {
+                ignored += group.Count();
+                continue;
+            }
+
+            if (runs.Count == 0)
+            {
+                continue;
+            }
+
+            var result = await clients.ApplyOutcomesAsync(group.Key, runs, options.SuspendAfterDenials, time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
+            if (result.Suspended)
+            {
+                suspended.Add(group.Key);
+                await audit.RecordAsync(
+                    AuditDraft.Of(time, AuditEventTypes.AgentSuspended, "success", $"agent suspended | automatic: {result.ConsecutiveDenials} consecutive permission denials reported | platform_id={platformId}", group.Key, resource: platformId),
+                    cancellationToken: context.RequestAborted);
+            }
+        }
+
+        await Results.Json(new EnforcementReportResponse(events.Length - ignored, ignored, [.. suspended]), BrokerJson.Default.EnforcementReportResponse, statusCode: StatusCodes.Status202Accepted).ExecuteAsync(context);
+    }
+
+    private static string? Check(EnforcementEvent? e)
+    {
+        if (e is null)
+        {
+            return "must be an object";
+        }
+
+        if (string.IsNullOrEmpty(e.AgentId) || e.AgentId.Length > 2048 || e.AgentId.Any(char.IsControl))
+        {
+            return "agent_id is required";
+        }
+
+        if (e.Outcome is not ("allowed" or "denied"))
+        {
+            return "outcome must be allowed or denied";
+        }
+
+        if (e.Method is null || e.Method.Length is 0 or > 16 || !e.Method.All(c => c is >= 'A' and <= 'Z'))
+        {
+            return "method must be an upper-case HTTP method";
+        }
+
+        if (e.Route is null || e.Route.Length is 0 or > 1024)
+        {
+            return "route is required (at most 1024 characters)";
+        }
+
+        if (e.ErrorCode is { Length: > 64 })
+        {
+            return "error_code is at most 64 characters";
+        }
+
+        if (e.Count is { } count && count is < 1 or > 1_000_000)
+        {
+            return "count must be between 1 and 1000000";
+        }
+
+        return null;
+    }
+
+    private static string Clean(string value) =>
+        new([.. value.Select(c => c is >= ' ' and < (char)127 and not '|' ? c : '?')]);
+}
+
+internal sealed class EnforcementReport
+{
+    public EnforcementEvent?[]? Events { get; set; }
+}
+
+internal sealed class EnforcementEvent
+{
+    public string? AgentId { get; set; }
+
+    public string? Outcome { get; set; }
+
+    public string? ErrorCode { get; set; }
+
+    public string? Method { get; set; }
+
+    public string? Route { get; set; }
+
+    public int? Count { get; set; }
+
+    public long? At { get; set; }
+}
+
+internal sealed record EnforcementReportResponse(int Accepted, int Ignored, string[] Suspended);

@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Tessera.Broker.Http;
+using Tessera.Errors;
+using Tessera.Scopes;
+
+namespace Tessera.Broker.Platforms;
+
+/// <summary>
+/// A platform's route rules: validated when the operator registers them (with the rules of the
+/// verification library's scopes file) and rendered as that file.
+/// </summary>
+internal static partial class RouteRules
+{
+    public const int MaxRoutes = 1000;
+
+    /// <summary>Checks every rule; the failure names <c>routes[i]</c>.</summary>
+    public static Failure? Validate(RouteRuleDto?[] routes, IReadOnlyList<string> platformScopes)
+    {
+        if (routes.Length > MaxRoutes)
+        {
+            return new Failure(ErrorCatalog.InvalidRequest, $"routes: at most {MaxRoutes} rules");
+        }
+
+        var defined = ScopeSet.TryParse(platformScopes, out var set, out _) ? set : ScopeSet.Empty;
+        for (int i = 0; i < routes.Length; i++)
+        {
+            if (Check(routes[i], defined) is { } problem)
+            {
+                return new Failure(ErrorCatalog.InvalidRequest, $"routes[{i}]: {problem}");
+            }
+        }
+
+        return null;
+    }
+
+    private static string? Check(RouteRuleDto? rule, ScopeSet defined)
+    {
+        if (rule is null)
+        {
+            return "must be an object";
+        }
+
+        if (rule.Method is null || rule.Method.Length > 16 || !MethodPattern().IsMatch(rule.Method))
+        {
+            return "method is required and must be an upper-case HTTP method such as GET";
+        }
+
+        if (rule.Path is null || rule.Path.Length > 1024 || !rule.Path.StartsWith('/') || !ValidTemplate(rule.Path))
+        {
+            return "path is required, must start with '/', and may use {name} (identifier-shaped) for one segment and a trailing {*rest}";
+        }
+
+        var scopes = new List<string>();
+        if (rule.Scope is not null)
+        {
+            scopes.Add(rule.Scope);
+        }
+
+        if (rule.Scopes is not null)
+        {
+            if (rule.Scopes.Length == 0 || rule.Scopes.Any(s => s is null))
+            {
+                return "scopes must be a non-empty list of scope strings";
+            }
+
+            scopes.AddRange(rule.Scopes!);
+        }
+
+        int kinds = (rule.Public == true ? 1 : 0) + (rule.Skip == true ? 1 : 0) + (scopes.Count > 0 ? 1 : 0);
+        if (kinds != 1 || (rule.Scope is not null && rule.Scopes is not null))
+        {
+            return "a route needs exactly one of scope, scopes, public: true or skip: true";
+        }
+
+        if (rule.Match is not null && (rule.Match is not ("all" or "any") || scopes.Count < 2))
+        {
+            return "match is all or any, and applies only to a route with several scopes";
+        }
+
+        foreach (string s in scopes)
+        {
+            if (!Scope.TryParse(s, out var parsed, out string? error))
+            {
+                return $"invalid scope '{Printable(s)}': {error}";
+            }
+
+            if (defined.Count > 0 && !defined.Covers(parsed))
+            {
+                return $"scope '{parsed.Value}' is not one of the platform's scopes";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool ValidTemplate(string path)
+    {
+        var segments = path.Trim('/').Split('/');
+        for (int i = 0; i < segments.Length; i++)
+        {
+            string s = segments[i];
+            if (s.StartsWith('{'))
+            {
+                bool catchAll = s.StartsWith("{*", StringComparison.Ordinal);
+                if (!s.EndsWith('}') || s.Length < (catchAll ? 4 : 3) || !IdentifierPattern().IsMatch(catchAll ? s[2..^1] : s[1..^1]) || (catchAll && i != segments.Length - 1))
+                {
+                    return false;
+                }
+            }
+            else if (s.Contains('{', StringComparison.Ordinal) || s.Contains('}', StringComparison.Ordinal) || s.Any(char.IsControl))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static string Serialize(RouteRuleDto?[] routes) =>
+        JsonSerializer.Serialize(routes.Select(Normalize).ToArray(), BrokerJson.Default.RouteRuleDtoArray);
+
+    public static RouteRuleDto[] Deserialize(string json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, BrokerJson.Default.RouteRuleDtoArray) ?? [];
+
+    private static RouteRuleDto Normalize(RouteRuleDto? r) => new()
+    {
+        Method = r!.Method,
+        Path = r.Path,
+        Scope = r.Scope,
+        Scopes = r.Scopes,
+        Match = r.Match,
+        Public = r.Public == true ? true : null,
+        Skip = r.Skip == true ? true : null,
+    };
+
+    /// <summary>
+    /// Renders the scopes file. Every string is written as a YAML double-quoted scalar with JSON
+    /// escaping (a subset of YAML's), so no value can change the document's structure.
+    /// </summary>
+    public static string RenderYaml(string platformId, int version, IReadOnlyList<RouteRuleDto> routes)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Generated by the Tessera broker. Edit the platform's routes at the broker, not this file.\n");
+        sb.Append("platform_id: ").Append(Quote(platformId)).Append('\n');
+        sb.Append("version: ").Append(version.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        if (routes.Count == 0)
+        {
+            sb.Append("routes: []\n");
+            return sb.ToString();
+        }
+
+        sb.Append("routes:\n");
+        foreach (var r in routes)
+        {
+            sb.Append("  - method: ").Append(Quote(r.Method!)).Append('\n');
+            sb.Append("    path: ").Append(Quote(r.Path!)).Append('\n');
+            if (r.Public == true)
+            {
+                sb.Append("    public: true\n");
+            }
+            else if (r.Skip == true)
+            {
+                sb.Append("    skip: true\n");
+            }
+            else if (r.Scope is not null)
+            {
+                sb.Append("    scope: ").Append(Quote(r.Scope)).Append('\n');
+            }
+            else
+            {
+                sb.Append("    scopes: [").AppendJoin(", ", r.Scopes!.Select(s => Quote(s!))).Append("]\n");
+                if (r.Match is not null)
+                {
+                    sb.Append("    match: ").Append(r.Match).Append('\n');
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Quote(string value) => JsonSerializer.Serialize(value, BrokerJson.Default.String);
+
+    private static string Printable(string value) =>
+        new([.. value.Take(64).Select(c => c is >= ' ' and < (char)127 ? c : '?')]);
+
+    [GeneratedRegex("^[A-Z]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex MethodPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdentifierPattern();
+}
