@@ -50,10 +50,17 @@ internal static class DelegationEndpoints
         }
 
         var request = body.Value!;
-        var agents = services.GetRequiredService<IAgentStore>();
-        if (await agents.FindAsync(delegator.Subject, context.RequestAborted) is null)
+        var agents = services.GetRequiredService<Credentials.AgentDirectory>();
+        string? delegatorStatus = await agents.StatusAsync(delegator.Subject, context.RequestAborted);
+        if (delegatorStatus is null)
         {
             await new ProblemResult(ErrorCatalog.InsufficientScope, "only agent tokens can delegate").ExecuteAsync(context);
+            return;
+        }
+
+        if (delegatorStatus == "suspended")
+        {
+            await new ProblemResult(ErrorCatalog.AgentSuspended, "the delegating agent is suspended").ExecuteAsync(context);
             return;
         }
 
@@ -108,17 +115,23 @@ internal static class DelegationEndpoints
             return;
         }
 
-        var delegate_ = await agents.FindAsync(request.DelegateTo, context.RequestAborted);
-        if (delegate_ is null)
+        string? delegateStatus = await agents.StatusAsync(request.DelegateTo, context.RequestAborted);
+        if (delegateStatus is null)
         {
             await new ProblemResult(ErrorCatalog.NotFound, "delegate agent not found", "delegate_to must name an agent registered with this broker").ExecuteAsync(context);
             return;
         }
 
         var revocations = services.GetRequiredService<RevocationList>();
-        if (revocations.IsAgentRevoked(delegate_.AgentId) || delegate_.Status == "revoked")
+        if (revocations.IsAgentRevoked(request.DelegateTo) || delegateStatus == "revoked")
         {
             await new ProblemResult(ErrorCatalog.AgentRevoked, "delegate agent has been revoked").ExecuteAsync(context);
+            return;
+        }
+
+        if (delegateStatus == "suspended")
+        {
+            await new ProblemResult(ErrorCatalog.AgentSuspended, "delegate agent is suspended").ExecuteAsync(context);
             return;
         }
 
@@ -146,7 +159,7 @@ internal static class DelegationEndpoints
         string chainHash = DelegationChain.Hash(chain);
 
         var (token, claims) = tokens.Issue(
-            delegate_.AgentId, delegator.Audience, requested.ToArray(), lifetime, delegator.TaskId, delegator.OrchId, delegate_.AgentId, chain, chainHash, notAfter: delegator.ExpiresAt, appId: delegator.AppId);
+            request.DelegateTo, delegator.Audience, requested.ToArray(), lifetime, delegator.TaskId, delegator.OrchId, request.DelegateTo, chain, chainHash, notAfter: delegator.ExpiresAt, appId: delegator.AppId);
         lifetime = (int)(claims.ExpiresAt - claims.IssuedAt);
         if (lifetime <= 0)
         {
@@ -157,7 +170,7 @@ internal static class DelegationEndpoints
 
         services.GetRequiredService<BrokerMetrics>().TokenIssued(claims.Scope);
         await audit.RecordAsync(
-            Draft(time, AuditEventTypes.DelegationCreated, "success", $"delegation from {delegator.Subject} to {delegate_.AgentId} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, delegate_.AgentId, chainHash),
+            Draft(time, AuditEventTypes.DelegationCreated, "success", $"delegation from {delegator.Subject} to {request.DelegateTo} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, request.DelegateTo, chainHash),
             cancellationToken: context.RequestAborted);
 
         var view = chain.Select(h => new DelegationHopView(h.Agent, [.. h.Scope], h.DelegatedAt, h.Signature, h.KeyId)).ToArray();

@@ -150,6 +150,7 @@ public static class BrokerHost
         services.AddSingleton<Credentials.ClientAuthenticator>();
         services.AddSingleton<Credentials.ExchangeLimiter>();
         services.AddSingleton<Credentials.CredentialExchange>();
+        services.AddSingleton<Credentials.AgentDirectory>();
         services.AddSingleton<AdminSecretVerifier>();
         services.AddSingleton<BearerAuthenticator>();
         services.AddSingleton<BrokerClock>();

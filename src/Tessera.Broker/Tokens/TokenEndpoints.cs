@@ -95,7 +95,10 @@ internal static class TokenEndpoints
         if (agent is null)
         {
             await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | subject is not a registered agent", old.Subject), cancellationToken: context.RequestAborted);
-            await new ProblemResult(ErrorCatalog.Unauthorized, "token renewal failed", "only agent tokens can be renewed; admins authenticate again").ExecuteAsync(context);
+            bool credentialAgent = old.ClientId is { } keyId && keyId.StartsWith("tsr_kid_", StringComparison.Ordinal) && old.AppId is null;
+            await new ProblemResult(
+                ErrorCatalog.Unauthorized, "token renewal failed",
+                credentialAgent ? "tokens from the credential exchange are not renewed: exchange the credentials again (POST /v1/token)" : "only agent tokens can be renewed; admins authenticate again").ExecuteAsync(context);
             return;
         }
 
