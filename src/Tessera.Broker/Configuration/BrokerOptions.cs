@@ -164,6 +164,13 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("suspend_after_denials")]
     public int SuspendAfterDenials { get; set; } = 50;
 
+    /// <summary>
+    /// The RS256 key file for platforms on the <c>mudraid</c> token profile (<c>TESSERA_PROFILE_SIGNING_KEY_PATH</c>);
+    /// created when the first such platform is registered. Unused when <c>signing_alg</c> is RS256.
+    /// </summary>
+    [ConfigurationKeyName("profile_signing_key_path")]
+    public string ProfileSigningKeyPath { get; set; } = "./.tessera/signing-key-rs256.json";
+
     /// <summary>Lifetime of exchanged tokens unless the agent sets its own (<c>TESSERA_EXCHANGE_TTL</c>).</summary>
     [ConfigurationKeyName("exchange_ttl")]
     public int ExchangeTtl { get; set; } = 900;

@@ -105,7 +105,7 @@ internal sealed class CredentialExchange(
 
         string[] tokenScope = requested.Count == 0 ? granted.ToArray() : requested.ToArray();
         int ttl = tokens.ClampToCeiling(agent.TokenTtl > 0 ? agent.TokenTtl : options.Value.ExchangeTtl);
-        var (token, claims) = tokens.Issue(agent.EntityId, [platform.PlatformId], tokenScope, ttl, clientId: agent.ClientId);
+        var (token, claims) = tokens.Issue(agent.EntityId, [platform.PlatformId], tokenScope, ttl, clientId: agent.ClientId, profile: platform.TokenProfile);
         return new ExchangeResult(token, claims, (int)(claims.ExpiresAt - claims.IssuedAt), platform, null, "");
     }
 

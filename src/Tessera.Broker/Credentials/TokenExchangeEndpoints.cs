@@ -323,7 +323,9 @@ internal static class TokenExchangeEndpoints
     internal static async Task WriteOAuthErrorAsync(HttpContext context, ErrorDescriptor error, string detail, int retryAfterSeconds = 0)
     {
         var response = context.Response;
-        response.StatusCode = error.Status;
+
+        // RFC 6749 5.2: token-endpoint errors are 400, except invalid_client (401); 429 and 5xx keep their meaning.
+        response.StatusCode = error.Status is 401 or 429 or >= 500 ? error.Status : StatusCodes.Status400BadRequest;
         response.ContentType = "application/json";
         NoStore(context);
         if (retryAfterSeconds > 0)

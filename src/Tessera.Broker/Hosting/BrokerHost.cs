@@ -134,6 +134,7 @@ public static class BrokerHost
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
 
         services.AddSingleton(sp => SigningKeyFile.LoadOrCreate(options.SigningKeyPath, options.Algorithm, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ProfileKeys>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<RevocationList>();
         services.AddSingleton<AuditLog>();
@@ -227,6 +228,7 @@ public static class BrokerHost
         Platforms.PlatformAdminEndpoints.Map(app);
         Credentials.AgentAdminEndpoints.Map(app);
         Credentials.TokenExchangeEndpoints.Map(app);
+        Credentials.MudraIdCompatEndpoints.Map(app);
         Enforcement.EnforcementEndpoints.Map(app);
         Metrics.MetricsEndpoints.Map(app);
         app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml"));

@@ -60,4 +60,5 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(Tessera.Broker.Enforcement.EnforcementReportResponse))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.CompatRequest))]
 internal sealed partial class BrokerJson : JsonSerializerContext;

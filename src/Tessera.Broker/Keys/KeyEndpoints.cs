@@ -34,6 +34,14 @@ internal static class KeyEndpoints
             key.PublicKey.WriteJwk(writer);
         }
 
+        if (context.RequestServices.GetRequiredService<ProfileKeys>().Separate is { } profile)
+        {
+            foreach (var key in profile.All)
+            {
+                key.PublicKey.WriteJwk(writer);
+            }
+        }
+
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
@@ -52,8 +60,29 @@ internal static class KeyEndpoints
         writer.WriteString("token_validation_endpoint", issuer + "/v1/token/validate");
         writer.WriteString("token_renewal_endpoint", issuer + "/v1/token/renew");
         writer.WriteString("token_release_endpoint", issuer + "/v1/token/release");
+        writer.WriteString("token_endpoint", issuer + "/v1/token");
+        writer.WriteStartArray("token_endpoint_auth_methods_supported");
+        writer.WriteStringValue("client_secret_basic");
+        writer.WriteStringValue("client_secret_post");
+        writer.WriteStringValue("private_key_jwt");
+        writer.WriteEndArray();
+        writer.WriteStartArray("token_endpoint_auth_signing_alg_values_supported");
+        writer.WriteStringValue("EdDSA");
+        writer.WriteStringValue("ES256");
+        writer.WriteStringValue("RS256");
+        writer.WriteEndArray();
+        writer.WriteStartArray("grant_types_supported");
+        writer.WriteStringValue("client_credentials");
+        writer.WriteEndArray();
+        writer.WriteString("platforms_endpoint", issuer + "/v1/platforms/me");
+        writer.WriteString("enforcement_reports_endpoint", issuer + "/v1/enforcement/reports");
+        writer.WriteString("revocation_feed_endpoint", issuer + "/v1/revocations");
         writer.WriteStartArray("token_signing_alg_values_supported");
         writer.WriteStringValue(options.Algorithm.Name());
+        if (context.RequestServices.GetRequiredService<ProfileKeys>().Separate is not null)
+        {
+            writer.WriteStringValue("RS256");
+        }
         writer.WriteEndArray();
         writer.WriteString("access_token_type", "at+jwt");
         writer.WriteString("spiffe_trust_domain", options.TrustDomain);

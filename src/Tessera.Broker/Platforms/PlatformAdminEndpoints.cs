@@ -86,6 +86,7 @@ internal static partial class PlatformAdminEndpoints
             CreatedAtMs = now,
             UpdatedAtMs = now,
         };
+        EnsureProfileKey(context, platform.TokenProfile);
         var platforms = context.RequestServices.GetRequiredService<IPlatformStore>();
         if (!await platforms.CreateAsync(platform, context.RequestAborted))
         {
@@ -201,6 +202,7 @@ internal static partial class PlatformAdminEndpoints
             TokenProfile = fields.Profile,
             UpdatedAtMs = s.Time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
+        EnsureProfileKey(context, updated.TokenProfile);
         var store = context.RequestServices.GetRequiredService<IPlatformStore>();
         if (!await store.UpdateAsync(updated, context.RequestAborted))
         {
@@ -282,9 +284,25 @@ internal static partial class PlatformAdminEndpoints
             return;
         }
 
-        string yaml = RouteRules.RenderYaml(platform.PlatformId, platform.Version, RouteRules.Deserialize(platform.RoutesJson));
+        var routes = RouteRules.Deserialize(platform.RoutesJson);
+        if (platform.TokenProfile == "mudraid" && RouteRules.MudraIdProblem(routes) is { } problem)
+        {
+            await new ProblemResult(ErrorCatalog.Conflict, $"the routes cannot be written in MudraID's scopes file format: {problem}", "use one exact scope per route and no {*rest}, or switch the platform to the tessera token profile").ExecuteAsync(context);
+            return;
+        }
+
+        string yaml = RouteRules.RenderYaml(platform.PlatformId, platform.Version, routes);
         context.Response.Headers.CacheControl = "no-store";
         await Results.Text(yaml, "application/yaml; charset=utf-8").ExecuteAsync(context);
+    }
+
+    /// <summary>The mudraid profile's RS256 key is created (and so published) before the first such platform exists.</summary>
+    private static void EnsureProfileKey(HttpContext context, string profile)
+    {
+        if (profile == "mudraid")
+        {
+            _ = context.RequestServices.GetRequiredService<Keys.ProfileKeys>().Rsa;
+        }
     }
 
     internal static async Task<PlatformRecord?> FindAsync(HttpContext context)

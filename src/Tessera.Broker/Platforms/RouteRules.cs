@@ -119,6 +119,41 @@ internal static partial class RouteRules
         return true;
     }
 
+    /// <summary>
+    /// Why the rules cannot be expressed in the MudraID middleware's file (one exact scope per
+    /// route, methods GET POST PUT PATCH DELETE HEAD OPTIONS, no catch-all), or null when they can.
+    /// A single-element <c>scopes</c> list is written as <c>scope</c>.
+    /// </summary>
+    public static string? MudraIdProblem(IReadOnlyList<RouteRuleDto> routes)
+    {
+        for (int i = 0; i < routes.Count; i++)
+        {
+            var r = routes[i];
+            if (r.Method is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE" or "HEAD" or "OPTIONS"))
+            {
+                return $"routes[{i}]: method {r.Method} is not one MudraID accepts";
+            }
+
+            if (r.Path!.Contains("{*", StringComparison.Ordinal))
+            {
+                return $"routes[{i}]: a catch-all segment {{*name}}";
+            }
+
+            if (r.Scopes is { Length: > 1 })
+            {
+                return $"routes[{i}]: several scopes on one route";
+            }
+
+            string? scope = r.Scope ?? r.Scopes?[0];
+            if (scope is not null && scope.Split(':').Contains("*"))
+            {
+                return $"routes[{i}]: a wildcard scope ({scope}), which MudraID matches only literally";
+            }
+        }
+
+        return null;
+    }
+
     public static string Serialize(RouteRuleDto?[] routes) =>
         JsonSerializer.Serialize(routes.Select(Normalize).ToArray(), BrokerJson.Default.RouteRuleDtoArray);
 
@@ -165,9 +200,9 @@ internal static partial class RouteRules
             {
                 sb.Append("    skip: true\n");
             }
-            else if (r.Scope is not null)
+            else if (r.Scope is not null || r.Scopes is { Length: 1 })
             {
-                sb.Append("    scope: ").Append(Quote(r.Scope)).Append('\n');
+                sb.Append("    scope: ").Append(Quote(r.Scope ?? r.Scopes![0]!)).Append('\n');
             }
             else
             {

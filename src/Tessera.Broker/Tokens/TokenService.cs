@@ -14,10 +14,13 @@ public sealed class TokenService
     private readonly BrokerOptions _options;
     private readonly TokenSigner _signer = new();
     private readonly TokenVerifier _verifier;
+    private readonly Keys.ProfileKeys? _profileKeys;
+    private TokenVerifier? _profileVerifier;
 
     /// <summary>Creates the service.</summary>
-    public TokenService(SigningKeyRing keys, IOptions<BrokerOptions> options, TimeProvider time)
+    public TokenService(SigningKeyRing keys, IOptions<BrokerOptions> options, TimeProvider time, Keys.ProfileKeys? profileKeys = null)
     {
+        _profileKeys = profileKeys;
         ArgumentNullException.ThrowIfNull(options);
         _keys = keys;
         _time = time;
@@ -36,8 +39,10 @@ public sealed class TokenService
     public (string Token, AccessTokenClaims Claims) Issue(
         string subject, IReadOnlyList<string> audience, IReadOnlyList<string> scope, int ttlSeconds,
         string? taskId = null, string? orchId = null, string? clientId = null,
-        IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null, long? notAfter = null, string? appId = null)
+        IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null, long? notAfter = null, string? appId = null,
+        string? profile = null)
     {
+        bool mudraid = profile == "mudraid";
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         long expires = notAfter is { } cap ? Math.Min(now + ttlSeconds, cap) : now + ttlSeconds;
         var claims = new AccessTokenClaims
@@ -56,12 +61,29 @@ public sealed class TokenService
             DelegationChain = chain ?? [],
             ChainHash = chainHash,
             AppId = string.IsNullOrEmpty(appId) ? null : appId,
+            ScopesArray = mudraid,
         };
-        return (_signer.Sign(claims, _keys.Active), claims);
+        var key = mudraid && _profileKeys is not null ? _profileKeys.Rsa.Active : _keys.Active;
+        return (_signer.Sign(claims, key), claims);
     }
 
     /// <summary>Verifies signature, issuer and time (not revocation; see <see cref="Revocation.RevocationList"/>).</summary>
-    public TokenValidationResult Verify(string? token) => _verifier.Validate(token, _time.GetUtcNow());
+    /// <remarks>
+    /// Tokens of the <c>mudraid</c> profile are RS256 while the broker may sign with another
+    /// algorithm: each algorithm has its own verifier pinned to it and to its own keys, chosen by
+    /// the header, so no key is ever used with an algorithm other than its own.
+    /// </remarks>
+    public TokenValidationResult Verify(string? token)
+    {
+        var now = _time.GetUtcNow();
+        if (_profileKeys?.Separate is { } rsa && TokenVerifier.TryReadUnverifiedHeader(token, 16 * 1024, out string? alg, out _) && alg == "RS256")
+        {
+            _profileVerifier ??= new TokenVerifier(rsa, new TokenVerifierOptions { Algorithm = SigningAlgorithm.RS256, ValidIssuers = [_options.Issuer] });
+            return _profileVerifier.Validate(token, now);
+        }
+
+        return _verifier.Validate(token, now);
+    }
 
     /// <summary>Caps a lifetime at the broker's ceiling (<c>TESSERA_MAX_TTL</c>; 0 = none).</summary>
     public int ClampToCeiling(long ttlSeconds)

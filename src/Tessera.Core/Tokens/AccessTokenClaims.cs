@@ -48,6 +48,9 @@ public sealed record AccessTokenClaims
     /// </summary>
     public IReadOnlyList<DelegationRecord> DelegationChain { get; init; } = [];
 
+    /// <summary>Also write the scopes as a JSON array claim <c>scopes</c> (the MudraID token profile).</summary>
+    public bool ScopesArray { get; init; }
+
     /// <summary><c>chain_hash</c>: SHA-256 (hex) of the canonical delegation chain, or null.</summary>
     public string? ChainHash { get; init; }
 

@@ -98,6 +98,16 @@ public sealed class TokenSigner
         writer.WriteNumber("iat", claims.IssuedAt);
         writer.WriteString("jti", claims.JwtId);
         writer.WriteString("scope", string.Join(' ', claims.Scope));
+        if (claims.ScopesArray)
+        {
+            writer.WriteStartArray("scopes");
+            foreach (string scope in claims.Scope)
+            {
+                writer.WriteStringValue(scope);
+            }
+
+            writer.WriteEndArray();
+        }
         if (claims.ClientId is not null)
         {
             writer.WriteString("client_id", claims.ClientId);
