@@ -8,8 +8,10 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Tessera.AspNetCore.Authentication;
 using Tessera.AspNetCore.Reporting;
@@ -320,6 +322,65 @@ public sealed class EnforcementReportingTests(BrokerFixture fixture) : IClassFix
             e => AssertEvent(e, Refusal.Payload(foreign)["sub"]!.GetValue<string>(), "denied", "WRONG_AUDIENCE", "GET", "/items/{id:int}", 1));
     }
 
+    [Fact]
+    public async Task Broker_AcceptsTheReportsAndSuspendsTheAgent_After50ReportedMissingScopeDenials()
+    {
+        await using var broker = await TesseraBroker.StartAsync();
+        string admin = await broker.AdminTokenAsync();
+        var platform = await AdminAsync(broker, admin, HttpMethod.Post, "/v1/admin/platforms", new
+        {
+            platform_id = TesseraBroker.Audience,
+            name = "Orders",
+            hostnames = new[] { "orders.test" },
+            scopes = new[] { "orders:read", "orders:write" },
+        });
+        var agent = await AdminAsync(broker, admin, HttpMethod.Post, "/v1/admin/agents", new { name = "indexer" });
+        string keyId = agent["key_id"]!.GetValue<string>();
+        await AdminAsync(broker, admin, HttpMethod.Post, $"/v1/admin/agents/{keyId}/grants", new { platform_id = TesseraBroker.Audience, scopes = new[] { "orders:read" } });
+        string token = await ExchangeAsync(broker, keyId, agent["secret"]!.GetValue<string>());
+        var api = await ProtectedApi.StartAsync(broker.Url, configure: o =>
+        {
+            o.Reporting.ClientId = platform["client_id"]!.GetValue<string>();
+            o.Reporting.ClientSecret = platform["client_secret"]!.GetValue<string>();
+            o.Reporting.FlushInterval = TimeSpan.FromMinutes(10);
+        });
+
+        await RepeatAsync(1, () => api.GetAsync("/orders", token), HttpStatusCode.OK);
+        await RepeatAsync(50, () => api.SendAsync(HttpMethod.Post, "/orders", token), HttpStatusCode.Forbidden);
+        var reporter = ReporterOf(api)!;
+        Assert.Equal("active", (await AdminAsync(broker, admin, HttpMethod.Get, $"/v1/admin/agents/{keyId}"))["status"]!.GetValue<string>());
+        await api.DisposeAsync();
+
+        Assert.Equal(51, reporter.Sent);
+        Assert.Equal(0, reporter.Dropped);
+        var view = await AdminAsync(broker, admin, HttpMethod.Get, $"/v1/admin/agents/{keyId}");
+        Assert.Equal("suspended", view["status"]!.GetValue<string>());
+        Assert.Equal(agent["agent_id"]!.GetValue<string>(), Refusal.Payload(token)["sub"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Report_MakesValuesAcceptableOrDropsThem_WhenTheBrokerWouldRefuseThem()
+    {
+        await using var receiver = await ReportReceiver.StartAsync();
+        using var http = new HttpClient();
+        var options = new EnforcementReportingOptions();
+        Configure(options, receiver.Endpoint);
+        var reporter = new EnforcementReporter(http, new Uri(receiver.Endpoint), options, TimeProvider.System, NullLogger.Instance);
+
+        reporter.Report(EnforcementOutcome.Allow("spiffe://tessera.test/agent/a", "get", ""));
+        reporter.Report(EnforcementOutcome.Allow("spiffe://tessera.test/agent/a", "M-SEARCH", "/" + new string('x', 2000)));
+        reporter.Report(EnforcementOutcome.Deny("spiffe://tessera.test/agent/\n", "MISSING_SCOPE", "GET", "/orders"));
+        reporter.Report(EnforcementOutcome.Deny("spiffe://tessera.test/agent/\u0007", "MISSING_SCOPE", "GET", "/orders"));
+        await reporter.DisposeAsync();
+
+        Assert.Collection(
+            receiver.Events,
+            e => AssertEvent(e, "spiffe://tessera.test/agent/a", "allowed", null, "GET", "/", 1),
+            e => AssertEvent(e, "spiffe://tessera.test/agent/a", "allowed", null, "OTHER", "/" + new string('x', EnforcementOutcome.MaxRouteLength - 1), 1));
+        Assert.Equal(2, reporter.Sent);
+        Assert.Equal(2, reporter.Dropped);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1001)]
@@ -332,6 +393,29 @@ public sealed class EnforcementReportingTests(BrokerFixture fixture) : IClassFix
 
         var error = Assert.Throws<InvalidOperationException>(options.Validate);
         Assert.Contains("MaxBatch", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bind_ReadsTheReportingSection_FromConfiguration()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Tessera:Audience"] = "orders-api",
+            ["Tessera:Reporting:ClientId"] = ClientId,
+            ["Tessera:Reporting:ClientSecret"] = ClientSecret,
+            ["Tessera:Reporting:FlushInterval"] = "00:00:02",
+            ["Tessera:Reporting:MaxBatch"] = "250",
+            ["Tessera:Reporting:Endpoint"] = "https://broker.example/v1/enforcement/reports",
+        }).Build();
+        var options = new TesseraAuthenticationOptions();
+
+        configuration.GetSection("Tessera").Bind(options);
+
+        Assert.True(options.Reporting.Enabled);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Reporting.FlushInterval);
+        Assert.Equal(250, options.Reporting.MaxBatch);
+        Assert.Equal(10_000, options.Reporting.MaxBuffered);
+        Assert.Equal("https://broker.example/v1/enforcement/reports", options.Reporting.Endpoint);
     }
 
     private static void Configure(EnforcementReportingOptions reporting, string endpoint)
@@ -401,6 +485,30 @@ public sealed class EnforcementReportingTests(BrokerFixture fixture) : IClassFix
         }
 
         return client.SendAsync(request);
+    }
+
+    private static async Task<JsonObject> AdminAsync(TesseraBroker broker, string admin, HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+        using var response = await broker.Client.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    private static async Task<string> ExchangeAsync(TesseraBroker broker, string keyId, string secret)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["resource"] = TesseraBroker.Audience }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WebUtility.UrlEncode(keyId) + ":" + WebUtility.UrlEncode(secret))));
+        using var response = await broker.Client.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonNode.Parse(text)!["access_token"]!.GetValue<string>();
     }
 
     private async Task RevokeAsync(string jti)

@@ -1,8 +1,5 @@
 using System.Diagnostics.Metrics;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Tessera.AspNetCore.Diagnostics;
 
@@ -20,8 +17,8 @@ namespace Tessera.AspNetCore.Reporting;
 /// </summary>
 public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
 {
-    /// <summary>Longest route kept; longer ones (raw paths) are cut so that the buffer's memory stays bounded.</summary>
-    public const int MaxRouteLength = 512;
+    // The broker's bound for one event's count; a longer run starts a new event.
+    private const int MaxCount = 1_000_000;
 
     private static readonly Counter<long> SentCounter = TesseraMeter.Instance.CreateCounter<long>(
         "tessera.verifier.reports_sent", unit: "{outcome}", description: "Verification outcomes the broker accepted in enforcement reports.");
@@ -29,14 +26,11 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
     private static readonly Counter<long> DroppedCounter = TesseraMeter.Instance.CreateCounter<long>(
         "tessera.verifier.reports_dropped", unit: "{outcome}", description: "Verification outcomes dropped: buffer full, or the broker did not accept them after retries.");
 
-    private readonly HttpClient _http;
-    private readonly Uri _endpoint;
-    private readonly string _credentials;
+    private readonly EnforcementReportSender _sender;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _flushInterval;
     private readonly TimeSpan _retryBackoff;
-    private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _shutdownTimeout;
     private readonly int _maxBatch;
     private readonly int _maxBuffered;
@@ -68,22 +62,16 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
             throw new ArgumentException("Tessera reporting needs both ClientId and ClientSecret", nameof(options));
         }
 
-        _http = http;
-        _endpoint = endpoint;
-
-        // RFC 6749 2.3.1: each part form-urlencoded before joining and base64-encoding.
-        _credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(WebUtility.UrlEncode(options.ClientId) + ":" + WebUtility.UrlEncode(options.ClientSecret)));
+        _sender = new EnforcementReportSender(http, endpoint, options.ClientId!, options.ClientSecret!, options.RequestTimeout, time);
         _time = time;
         _logger = logger;
         _flushInterval = options.FlushInterval;
         _retryBackoff = options.RetryBackoff;
-        _requestTimeout = options.RequestTimeout;
         _shutdownTimeout = options.ShutdownTimeout;
         _maxBatch = Math.Clamp(options.MaxBatch, 1, EnforcementReportingOptions.MaxEventsPerReport);
         _maxBuffered = Math.Max(1, options.MaxBuffered);
         _maxRetries = Math.Max(0, options.MaxRetries);
-        // Authority, not the original string: no user-info part ever reaches a log line.
-        string shown = $"{endpoint.Scheme}://{endpoint.Authority}{endpoint.AbsolutePath}";
+        string shown = _sender.ShownEndpoint;
         LogStarted(logger, shown, _flushInterval);
     }
 
@@ -105,7 +93,12 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Queues an outcome for the next report. Never blocks on I/O and never throws for a full buffer.</summary>
+    /// <summary>
+    /// Queues an outcome for the next report. Never blocks on I/O and never throws for a full
+    /// buffer. Values the broker would refuse are made acceptable (method upper-cased, else
+    /// <c>OTHER</c>; route cut to <see cref="EnforcementOutcome.MaxRouteLength"/>) or, for an agent id, dropped and
+    /// counted, so one odd request cannot spoil a whole report.
+    /// </summary>
     /// <exception cref="ArgumentException">The agent, method or route is missing.</exception>
     public void Report(EnforcementOutcome outcome)
     {
@@ -114,10 +107,7 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
             throw new ArgumentException("An outcome needs an agent, a method and a route", nameof(outcome));
         }
 
-        if (outcome.Route.Length > MaxRouteLength)
-        {
-            outcome = outcome with { Route = outcome.Route[..MaxRouteLength] };
-        }
+        outcome = outcome.ForWire();
 
         bool dropped = false;
         bool firstDrop = false;
@@ -129,15 +119,15 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
             {
                 dropped = true;
             }
-            else if (events.Length > 0 && events[^1].Count < int.MaxValue && events[^1].Outcome == outcome)
+            else if (events.Length > 0 && events[^1].Count < MaxCount && events[^1].Outcome == outcome)
             {
                 events[^1].Count++;
             }
-            else if (events.Length >= _maxBuffered)
+            else if (events.Length >= _maxBuffered || !outcome.IsAcceptable())
             {
                 dropped = true;
-                firstDrop = !_overflowing;
-                _overflowing = true;
+                firstDrop = events.Length >= _maxBuffered && !_overflowing;
+                _overflowing |= firstDrop;
             }
             else
             {
@@ -277,8 +267,9 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
         string failure;
         for (int attempt = 0; ; attempt++)
         {
-            (bool sent, bool retry, failure) = await SendAsync(body);
-            if (sent)
+            var result = await _sender.SendAsync(body, _abort.Token);
+            failure = result.Failure;
+            if (result.Sent)
             {
                 Interlocked.Add(ref _sent, outcomes);
                 SentCounter.Add(outcomes);
@@ -286,12 +277,14 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
             }
 
             LogAttemptFailed(_logger, attempt + 1, failure);
-            if (!retry || attempt >= _maxRetries || _stop.IsCancellationRequested)
+            if (!result.Retry || attempt >= _maxRetries || _stop.IsCancellationRequested)
             {
                 break;
             }
 
-            var backoff = TimeSpan.FromTicks(Math.Min(_retryBackoff.Ticks << Math.Min(attempt, 16), TimeSpan.TicksPerSecond * 30));
+            // Doubling from RetryBackoff, at least what a 429's Retry-After asks, at most 30 s.
+            long ticks = Math.Max(_retryBackoff.Ticks << Math.Min(attempt, 16), result.RetryAfter.Ticks);
+            var backoff = TimeSpan.FromTicks(Math.Min(ticks, TimeSpan.TicksPerSecond * 30));
             try
             {
                 await Task.Delay(backoff, _time, _stop.Token);
@@ -304,29 +297,6 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
 
         CountDropped(outcomes);
         LogDropped(_logger, outcomes, batch.Length, failure);
-    }
-
-    private async Task<(bool Sent, bool Retry, string Failure)> SendAsync(byte[] body)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(_requestTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
-            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _credentials);
-            using var response = await _http.SendAsync(request, linked.Token);
-            int status = (int)response.StatusCode;
-            return response.IsSuccessStatusCode
-                ? (true, false, "")
-                : (false, status is 408 or 429 or >= 500, "HTTP " + status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-#pragma warning disable CA1031 // Any failure of the network or the broker is a failed attempt; only its type is logged (a message could echo the request).
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            return (false, true, ex.GetType().Name);
-        }
     }
 
     private void CountDropped(long outcomes)

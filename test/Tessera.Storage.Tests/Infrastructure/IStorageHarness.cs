@@ -1,7 +1,9 @@
 using Tessera.Storage.Agents;
 using Tessera.Storage.Audit;
+using Tessera.Storage.Clients;
 using Tessera.Storage.LaunchTokens;
 using Tessera.Storage.Nonces;
+using Tessera.Storage.Platforms;
 using Tessera.Storage.Revocations;
 
 namespace Tessera.Storage.Tests.Infrastructure;
@@ -13,7 +15,10 @@ public sealed record StoreSet(
     IAgentStore Agents,
     IRegistrationStore Registrations,
     IRevocationStore Revocations,
-    IAuditStore Audit);
+    IAuditStore Audit,
+    IClientStore Clients,
+    IPlatformStore Platforms,
+    IAssertionReplayStore AssertionReplays);
 
 /// <summary>
 /// What a storage provider supplies to the contract suites: a fresh, empty database for one test

@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Tessera.Storage.Agents;
 using Tessera.Storage.Audit;
+using Tessera.Storage.Clients;
 using Tessera.Storage.LaunchTokens;
+using Tessera.Storage.Platforms;
 using Tessera.Storage.Revocations;
 
 namespace Tessera.Storage.Tests.Infrastructure;
@@ -78,4 +80,38 @@ public static class TestData
 
     public static AuditEventDraft[] Drafts(string prefix, int count) =>
         [.. Enumerable.Range(0, count).Select(i => Draft($"{prefix}/item-{i:D2}", Now + i))];
+
+    public static PlatformRecord Platform(string platformId, long createdAtMs = Now) => new()
+    {
+        PlatformId = platformId,
+        Name = "Platform " + platformId,
+        Hostnames = [new Uri(platformId).Host, "api2." + new Uri(platformId).Host],
+        Scopes = ["read:data:*", "write:reports:*"],
+        RoutesJson = """[{"method":"GET","path":"/v1/data/**","scope":"read:data:*"}]""",
+        TokenProfile = "tessera",
+        Version = 1,
+        CreatedAtMs = createdAtMs,
+        UpdatedAtMs = createdAtMs,
+    };
+
+    /// <summary>A platform id (its audience), e.g. <c>https://p01.example.test</c>.</summary>
+    public static string PlatformId(int n) => $"https://p{n:D2}.example.test";
+
+    public static GrantRecord Grant(string agentId, string platformId, string[]? scopes = null, long updatedAtMs = Now) =>
+        new(agentId, platformId, scopes ?? ["read:data:*"], updatedAtMs);
+
+    /// <summary>A credentialed client whose ids and name derive from <paramref name="seed"/>.</summary>
+    public static ClientRecord Client(string seed, string kind = "agent", string status = "active", long createdAtMs = Now) => new()
+    {
+        ClientId = "tsr_kid_" + TokenHash("client:" + seed)[..32],
+        Kind = kind,
+        EntityId = kind == "agent" ? "spiffe://tessera.test/agent/" + seed : kind + "-" + seed,
+        Name = kind + "-" + seed,
+        SecretHash = SHA256.HashData(Encoding.UTF8.GetBytes("secret:" + seed)),
+        Scopes = ["read:data:*"],
+        TokenTtl = 900,
+        Status = status,
+        CreatedAtMs = createdAtMs,
+        UpdatedAtMs = createdAtMs,
+    };
 }

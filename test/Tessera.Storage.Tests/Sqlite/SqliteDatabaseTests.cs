@@ -148,12 +148,12 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         var rows = SchemaRows(db);
 
-        Assert.Equal([(1, "0001_initial"), (2, "0002_audit_checkpoints"), (3, "0003_agent_status"), (4, "0004_clients")], rows.Select(r => (r.Version, r.Name)).ToArray());
+        Assert.Equal([(1, "0001_initial"), (2, "0002_audit_checkpoints"), (3, "0003_agent_status"), (4, "0004_clients"), (5, "0005_platforms_grants")], rows.Select(r => (r.Version, r.Name)).ToArray());
         Assert.All(rows, r => Assert.True(r.AppliedAtMs > 0));
         Assert.Equal(LatestVersion, db.SchemaVersion());
     }
 
-    private const int LatestVersion = 4;
+    private const int LatestVersion = 5;
 
     [Fact]
     public void Open_CreatesEveryTable_WhenDatabaseIsNew()
@@ -175,7 +175,7 @@ public sealed class SqliteDatabaseTests : IDisposable
         });
 
         Assert.Superset(
-            new HashSet<string>(StringComparer.Ordinal) { "agents", "audit_events", "launch_tokens", "nonces", "revocations", "schema_version" },
+            new HashSet<string>(StringComparer.Ordinal) { "agents", "audit_events", "clients", "grants", "launch_tokens", "nonces", "platforms", "revocations", "schema_version", "used_assertions" },
             new HashSet<string>(tables, StringComparer.Ordinal));
     }
 

@@ -41,7 +41,10 @@ public sealed class SqliteStorageHarness : IStorageHarness
             agents,
             agents,
             new SqliteRevocationStore(database),
-            new SqliteAuditStore(database));
+            new SqliteAuditStore(database),
+            new SqliteClientStore(database),
+            new SqlitePlatformStore(database),
+            new SqliteAssertionReplayStore(database));
     }
 
     public void Dispose()

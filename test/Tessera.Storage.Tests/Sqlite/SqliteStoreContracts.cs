@@ -13,3 +13,11 @@ public sealed class SqliteRegistrationStoreTests() : RegistrationStoreContract(n
 public sealed class SqliteRevocationStoreTests() : RevocationStoreContract(new SqliteStorageHarness());
 
 public sealed class SqliteAuditStoreTests() : AuditStoreContract(new SqliteStorageHarness());
+
+public sealed class SqliteClientStoreTests() : ClientStoreContract(new SqliteStorageHarness());
+
+public sealed class SqliteClientLifecycleTests() : ClientLifecycleContract(new SqliteStorageHarness());
+
+public sealed class SqlitePlatformStoreTests() : PlatformStoreContract(new SqliteStorageHarness());
+
+public sealed class SqliteAssertionReplayStoreTests() : AssertionReplayStoreContract(new SqliteStorageHarness());
