@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Tessera.Client;
+
+/// <summary>Wires Tessera tokens into <see cref="IHttpClientFactory"/> clients.</summary>
+public static class TesseraHttpClientBuilderExtensions
+{
+    /// <summary>
+    /// Registers a <see cref="TesseraCredentialAgent"/> (key id + secret from
+    /// <paramref name="configure"/> or the <c>TESSERA_*</c> environment) as the application's
+    /// <see cref="ITesseraTokenProvider"/>.
+    /// </summary>
+    public static IServiceCollection AddTesseraCredentialAgent(this IServiceCollection services, Action<TesseraCredentialOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(_ =>
+        {
+            var options = new TesseraCredentialOptions();
+            configure?.Invoke(options);
+            return new TesseraCredentialAgent(options.FromEnvironment());
+        });
+        services.TryAddSingleton<ITesseraTokenProvider>(sp => sp.GetRequiredService<TesseraCredentialAgent>());
+        return services;
+    }
+
+    /// <summary>
+    /// Adds <see cref="TesseraTokenHandler"/> to the client, over the registered
+    /// <see cref="ITesseraTokenProvider"/> (see <see cref="AddTesseraCredentialAgent"/>).
+    /// </summary>
+    public static IHttpClientBuilder AddTesseraAgent(this IHttpClientBuilder builder, Action<TesseraHandlerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddHttpMessageHandler(sp =>
+        {
+            var options = new TesseraHandlerOptions();
+            configure?.Invoke(options);
+            return new TesseraTokenHandler(sp.GetRequiredService<ITesseraTokenProvider>(), options);
+        });
+    }
+
+    /// <summary>Adds <see cref="TesseraTokenHandler"/> over a given provider (a registered agent, or a delegated token).</summary>
+    public static IHttpClientBuilder AddTesseraAgent(this IHttpClientBuilder builder, ITesseraTokenProvider provider, Action<TesseraHandlerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(provider);
+        return builder.AddHttpMessageHandler(() =>
+        {
+            var options = new TesseraHandlerOptions();
+            configure?.Invoke(options);
+            return new TesseraTokenHandler(provider, options);
+        });
+    }
+}
