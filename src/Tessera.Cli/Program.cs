@@ -12,5 +12,8 @@ var root = new RootCommand("Tessera: identity and authorization for AI agents.")
     AuditCommand.Create(Console.Out, Console.Error),
     KeysCommand.Create(Console.Out, Console.Error),
     AppsCommand.Create(Console.Out, Console.Error),
+    PlatformsCommand.Create(Console.Out, Console.Error),
+    AgentsCommand.Create(Console.Out, Console.Error),
+    TokenCommand.Create(Console.Out, Console.Error, Console.In),
 };
 return await root.Parse(args).InvokeAsync();

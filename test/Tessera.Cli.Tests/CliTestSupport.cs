@@ -120,6 +120,17 @@ internal static class Cli
         return result;
     }
 
+    /// <summary>Runs the real executable with <paramref name="input"/> on its standard input.</summary>
+    public static async Task<CliResult> RunProcessWithInputAsync(IDictionary<string, string?> environment, string input, params string[] args)
+    {
+        using var process = TesseraProcess.Start(AppContext.BaseDirectory, environment, args);
+        await process.WriteInputAsync(input);
+        int code = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var result = new CliResult(code, process.Stdout, process.Stderr);
+        AssertNoSecret(result.Out, result.Err);
+        return result;
+    }
+
     public static Dictionary<string, string?> AdminEnvironment(string? secret = CliBroker.AdminSecret) =>
         secret is null ? [] : new() { ["TESSERA_ADMIN_SECRET"] = secret };
 
@@ -129,6 +140,19 @@ internal static class Cli
         {
             Assert.DoesNotContain(CliBroker.AdminSecret, text, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>The "key: value" lines of a verb's human output, as a dictionary (indented item lines are skipped).</summary>
+    public static Dictionary<string, string> Fields(string output) =>
+        output.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Match(l.TrimEnd('\r'), @"^([a-z_]+):\s+(.*)$")).Where(m => m.Success)
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value.Trim(), StringComparer.Ordinal);
+
+    /// <summary>The claims of a JWT (unverified: the broker's own tests check signatures).</summary>
+    public static JsonObject Claims(string jwt)
+    {
+        string payload = jwt.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        payload += new string('=', (4 - (payload.Length % 4)) % 4);
+        return JsonNode.Parse(Convert.FromBase64String(payload))!.AsObject();
     }
 
     /// <summary>Lines of a text, without empty ones.</summary>

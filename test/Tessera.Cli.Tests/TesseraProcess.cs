@@ -56,6 +56,13 @@ internal sealed class TesseraProcess : IDisposable
         return new TesseraProcess(Process.Start(info)!);
     }
 
+    /// <summary>Writes to the child's standard input and closes it.</summary>
+    public async Task WriteInputAsync(string text)
+    {
+        await _process.StandardInput.WriteAsync(text);
+        _process.StandardInput.Close();
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

@@ -51,6 +51,19 @@ internal sealed class BrokerClient : IDisposable
         return response;
     }
 
+    /// <summary>Sends a request that carries no admin token (public or client-authenticated endpoints); throws <see cref="BrokerException"/> on refusal.</summary>
+    public async Task<JsonNode?> SendWithoutAdminTokenAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await _http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await BrokerException.FromAsync(response, cancellationToken);
+        }
+
+        string text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
     private async Task<string> TokenAsync(CancellationToken cancellationToken)
     {
         if (_token is not null)
@@ -95,10 +108,17 @@ internal sealed class BrokerException(int status, string code, string detail) : 
         {
             var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
             code = problem?["error_code"]?.GetValue<string>() ?? code;
-            detail = problem?["detail"]?.GetValue<string>() ?? detail;
+
+            // Problem details carry "detail"; the OAuth token endpoint carries "error_description".
+            detail = (problem?["detail"] ?? problem?["error_description"])?.GetValue<string>() ?? detail;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+        }
+
+        if (response.Headers.RetryAfter?.Delta is { } wait)
+        {
+            detail += $" (retry after {wait.TotalSeconds:0} s)";
         }
 
         return new BrokerException((int)response.StatusCode, code, detail);
