@@ -22,7 +22,7 @@ public sealed class AdminAuthTests(SharedBroker shared) : IClassFixture<SharedBr
         var claims = (await Broker.ValidateAsync(body["access_token"]!.GetValue<string>()))["claims"]!;
         Assert.Equal("admin", claims["sub"]!.GetValue<string>());
         Assert.Equal(
-            ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*", "admin:apps:*"],
+            ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*", "admin:apps:*", "admin:platforms:*", "admin:agents:*"],
             claims["scope"]!.AsArray().Select(s => s!.GetValue<string>()).ToArray());
     }
 

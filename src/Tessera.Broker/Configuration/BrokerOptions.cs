@@ -168,8 +168,15 @@ public sealed class BrokerOptions
     /// The RS256 key file for platforms on the <c>mudraid</c> token profile (<c>TESSERA_PROFILE_SIGNING_KEY_PATH</c>);
     /// created when the first such platform is registered. Unused when <c>signing_alg</c> is RS256.
     /// </summary>
+    /// <remarks>Default: <c>signing-key-rs256.json</c> beside the default signing key file.</remarks>
     [ConfigurationKeyName("profile_signing_key_path")]
-    public string ProfileSigningKeyPath { get; set; } = "./.tessera/signing-key-rs256.json";
+    public string? ProfileSigningKeyPath { get; set; }
+
+    /// <summary>The profile key file actually used: the setting, or the default beside <see cref="SigningKeyPath"/>.</summary>
+    public string EffectiveProfileSigningKeyPath =>
+        string.IsNullOrWhiteSpace(ProfileSigningKeyPath)
+            ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(SigningKeyPath)) ?? ".", "signing-key-rs256.json")
+            : ProfileSigningKeyPath;
 
     /// <summary>Lifetime of exchanged tokens unless the agent sets its own (<c>TESSERA_EXCHANGE_TTL</c>).</summary>
     [ConfigurationKeyName("exchange_ttl")]

@@ -206,6 +206,12 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             }
         }
 
+        if (!string.IsNullOrWhiteSpace(options.ProfileSigningKeyPath) &&
+            string.Equals(Path.GetFullPath(options.ProfileSigningKeyPath), Path.GetFullPath(options.SigningKeyPath), StringComparison.Ordinal))
+        {
+            return "TESSERA_PROFILE_SIGNING_KEY_PATH must name a different file than TESSERA_SIGNING_KEY_PATH";
+        }
+
         if (options.SuspendAfterDenials < 0)
         {
             return "TESSERA_SUSPEND_AFTER_DENIALS must be 0 (never) or positive";

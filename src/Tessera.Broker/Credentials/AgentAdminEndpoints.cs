@@ -489,9 +489,9 @@ internal static partial class AgentAdminEndpoints
             }
         }
 
-        if (tokenTtl is { } ttl && ttl is < 60 or > 86400)
+        if (tokenTtl is { } ttl && ttl != 0 && ttl is < 60 or > 86400)
         {
-            return Details.Fail(new Failure(ErrorCatalog.InvalidTtl, $"invalid token TTL: must be between 60 and 86400 seconds, got {ttl}"));
+            return Details.Fail(new Failure(ErrorCatalog.InvalidTtl, $"invalid token TTL: must be between 60 and 86400 seconds (0 = the broker's exchange_ttl), got {ttl}"));
         }
 
         string jwksText = "";

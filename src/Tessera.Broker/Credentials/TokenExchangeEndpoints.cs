@@ -72,7 +72,7 @@ internal static class TokenExchangeEndpoints
         if (auth.Client is not { } agent)
         {
             await audit.RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, "denied", $"token exchange refused | code={auth.Error!.Code} | {auth.Detail} | key_id={Printable(credentials!.ClientId)} | method={credentials.Method}"),
+                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, "denied", $"token exchange refused | code={auth.Error!.Code} | {auth.Detail} | key_id={PresentedKeyId(credentials!.ClientId)} | method={credentials.Method}"),
                 cancellationToken: context.RequestAborted);
             if (credentials!.Method == ClientAuthenticator.Basic)
             {
@@ -138,7 +138,7 @@ internal static class TokenExchangeEndpoints
         if (refusal is not null)
         {
             await sp.GetRequiredService<AuditLog>().RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, "denied", $"platform discovery refused | code={refusal.Error!.Code} | {refusal.Detail} | key_id={Printable(credentials.ClientId)}", auth.Client?.EntityId),
+                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, "denied", $"platform discovery refused | code={refusal.Error!.Code} | {refusal.Detail} | key_id={PresentedKeyId(credentials.ClientId)}", auth.Client?.EntityId),
                 cancellationToken: context.RequestAborted);
             await new ProblemResult(refusal.Error!, refusal.Detail).ExecuteAsync(context);
             return;
@@ -368,6 +368,15 @@ internal static class TokenExchangeEndpoints
 
     private static string Printable(string? value) =>
         value is null ? "" : new([.. value.Take(64).Select(c => c is >= ' ' and < (char)127 and not '|' ? c : '?')]);
+
+    /// <summary>
+    /// The presented key id as the audit chain (permanent, exported) may hold it: only a value shaped
+    /// like a key id is written, so a secret pasted into client_id never lands in the chain.
+    /// </summary>
+    private static string PresentedKeyId(string? value) =>
+        value is null ? ""
+        : value.Length == 40 && value.StartsWith("tsr_kid_", StringComparison.Ordinal) && value.Skip(8).All(char.IsAsciiHexDigitLower) ? value
+        : $"(not a key id, {value.Length} characters)";
 }
 
 internal sealed class CredentialsRequest

@@ -29,9 +29,9 @@ public sealed class ProfileKeys
         {
             _rsa = main;
         }
-        else if (File.Exists(_options.ProfileSigningKeyPath))
+        else if (File.Exists(_options.EffectiveProfileSigningKeyPath))
         {
-            _rsa = SigningKeyFile.LoadOrCreate(_options.ProfileSigningKeyPath, SigningAlgorithm.RS256, time);
+            _rsa = SigningKeyFile.LoadOrCreate(_options.EffectiveProfileSigningKeyPath, SigningAlgorithm.RS256, time);
         }
     }
 
@@ -50,7 +50,7 @@ public sealed class ProfileKeys
 
             lock (_gate)
             {
-                return _rsa ??= SigningKeyFile.LoadOrCreate(_options.ProfileSigningKeyPath, SigningAlgorithm.RS256, _time);
+                return _rsa ??= SigningKeyFile.LoadOrCreate(_options.EffectiveProfileSigningKeyPath, SigningAlgorithm.RS256, _time);
             }
         }
     }

@@ -193,6 +193,22 @@ internal static partial class PlatformAdminEndpoints
             return;
         }
 
+        // Narrowing what a platform defines may not leave grants wider than it: the operator narrows those first.
+        if (request.Scopes is not null && fields.Scopes.Length > 0 && ScopeSet.TryParse(fields.Scopes, out var defined, out _))
+        {
+            var store0 = context.RequestServices.GetRequiredService<IPlatformStore>();
+            foreach (var grant in await store0.ListGrantsOnPlatformAsync(platform.PlatformId, context.RequestAborted))
+            {
+                if (grant.Scopes.FirstOrDefault(g => !Scope.TryParse(g, out var parsed, out _) || !defined.Covers(parsed)) is { } wider)
+                {
+                    await new ProblemResult(
+                        ErrorCatalog.Conflict, $"agent {grant.AgentId} holds '{wider}' on this platform, which the new scopes do not cover",
+                        "narrow or remove that grant first (POST /v1/admin/agents/{id}/grants or DELETE .../grants/{platform_id})").ExecuteAsync(context);
+                    return;
+                }
+            }
+        }
+
         var updated = platform with
         {
             Name = fields.Name,
@@ -268,7 +284,7 @@ internal static partial class PlatformAdminEndpoints
         if (header is not null && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             var auth = await context.RequestServices.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, Kind);
-            if (auth.Client is not { } client || client.EntityId != "platform:" + id)
+            if (auth.Client is not { Status: "active" } client || client.EntityId != "platform:" + id)
             {
                 await new ProblemResult(ErrorCatalog.Unauthorized, "platform authentication failed", "send this platform's client_id and client_secret with HTTP Basic, or an admin token", "Basic realm=\"tessera\"").ExecuteAsync(context);
                 return;

@@ -119,7 +119,7 @@ public static class ErrorCatalog
     /// <summary>400: the token endpoint was asked for a grant type it does not serve.</summary>
     public static readonly ErrorDescriptor UnsupportedGrantType = new(
         "unsupported_grant_type", 400, "Bad Request",
-        "grant_type is missing or is not client_credentials, the only grant the token endpoint serves.",
+        "grant_type is not client_credentials, the only grant the token endpoint serves (a missing grant_type is invalid_request).",
         "Send grant_type=client_credentials.");
 
     /// <summary>400: the resource (platform) is missing, malformed or unknown.</summary>

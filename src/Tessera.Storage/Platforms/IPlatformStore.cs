@@ -27,6 +27,9 @@ public interface IPlatformStore
     /// <summary>The agent's grant on a platform, if any.</summary>
     Task<GrantRecord?> FindGrantAsync(string agentId, string platformId, CancellationToken cancellationToken);
 
+    /// <summary>Every grant on a platform, by agent id.</summary>
+    Task<IReadOnlyList<GrantRecord>> ListGrantsOnPlatformAsync(string platformId, CancellationToken cancellationToken);
+
     /// <summary>Every grant an agent holds, by platform id.</summary>
     Task<IReadOnlyList<GrantRecord>> ListGrantsAsync(string agentId, CancellationToken cancellationToken);
 }

@@ -128,6 +128,16 @@ public sealed class SqlitePlatformStore(SqliteDatabase database) : IPlatformStor
         }));
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<GrantRecord>> ListGrantsOnPlatformAsync(string platformId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<GrantRecord>>(database.Read(connection =>
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT agent_id, platform_id, scopes, updated_at_ms FROM grants WHERE platform_id = $platform ORDER BY agent_id";
+            cmd.Parameters.AddWithValue("$platform", platformId);
+            return ReadGrants(cmd);
+        }));
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<GrantRecord>> ListGrantsAsync(string agentId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<GrantRecord>>(database.Read(connection =>
         {
