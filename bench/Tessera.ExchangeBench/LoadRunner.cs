@@ -19,6 +19,7 @@ internal static class LoadRunner
         long requests = 0, failures = 0;
         var samples = new ConcurrentQueue<string>();
         var latencies = new List<double>[concurrency];
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(async i =>
         {
@@ -41,9 +42,10 @@ internal static class LoadRunner
         });
         await Task.WhenAll(workers);
         var elapsed = clock.Elapsed;
+        var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
-        return new RunResult(requests, failures, elapsed, all, [.. samples]);
+        return new RunResult(requests, failures, elapsed, cpu, all, [.. samples]);
     }
 
     /// <summary>One exchange; null when it succeeded, else what was wrong.</summary>

@@ -18,8 +18,8 @@ namespace Tessera.ExchangeBench;
 /// <c>/connect/token</c>, with its Entity Framework Core store on a SQLite file.
 /// </summary>
 /// <remarks>
-/// Configured as OpenIddict's documentation shows for machine-to-machine clients, changing only
-/// what makes both sides issue the same kind of token:
+/// Configured as OpenIddict's documentation shows for machine-to-machine clients, with these
+/// choices, each made so both sides do the same job:
 /// <list type="bullet">
 /// <item>ES256 JWT access tokens (an ephemeral P-256 key; Tessera is started with ES256 too), access
 /// token encryption disabled, so both issue plain signed JWTs.</item>
@@ -28,6 +28,8 @@ namespace Tessera.ExchangeBench;
 /// audit event written before each response.</item>
 /// <item>The client secret is stored the way OpenIddict stores it by default (its own salted,
 /// iterated hash), one confidential client with a scope and a resource permission.</item>
+/// <item>SQLite in WAL mode with a full fsync per commit and a busy timeout, as Tessera's store
+/// runs it (<see cref="SqlitePragmas"/>); the EF Core context is the plain scoped one of the docs.</item>
 /// <item>The scope and resource are registered in the options, so validating them costs no
 /// database lookup (as a tuned deployment would do).</item>
 /// </list>
@@ -39,15 +41,9 @@ internal sealed class OpenIddictPeer : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private OpenIddictPeer(WebApplication app, string databasePath)
-    {
-        _app = app;
-        DatabasePath = databasePath;
-    }
+    private OpenIddictPeer(WebApplication app) => _app = app;
 
     public Uri BaseAddress => new(_app.Urls.First());
-
-    public string DatabasePath { get; }
 
     public static async Task<OpenIddictPeer> StartAsync(string directory, string scope, string resource)
     {
@@ -63,6 +59,7 @@ internal sealed class OpenIddictPeer : IAsyncDisposable
         {
             options.UseSqlite($"Data Source={databasePath}");
             options.UseOpenIddict();
+            options.AddInterceptors(new SqlitePragmas());
         });
 
         builder.Services.AddOpenIddict()
@@ -87,11 +84,11 @@ internal sealed class OpenIddictPeer : IAsyncDisposable
         app.UseAuthentication();
         app.MapPost("/connect/token", IssueAsync);
 
-        await using (var scope0 = app.Services.CreateAsyncScope())
+        await using (var setup = app.Services.CreateAsyncScope())
         {
-            var db = scope0.ServiceProvider.GetRequiredService<PeerDbContext>();
+            var db = setup.ServiceProvider.GetRequiredService<PeerDbContext>();
             await db.Database.EnsureCreatedAsync();
-            var applications = scope0.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var applications = setup.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
             await applications.CreateAsync(new OpenIddictApplicationDescriptor
             {
                 ClientId = ClientId,
@@ -109,7 +106,7 @@ internal sealed class OpenIddictPeer : IAsyncDisposable
         }
 
         await app.StartAsync();
-        return new OpenIddictPeer(app, databasePath);
+        return new OpenIddictPeer(app);
     }
 
     /// <summary>Rows in a table of the peer's store (to show that every token was stored).</summary>

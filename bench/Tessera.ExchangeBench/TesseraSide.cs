@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Tessera.Broker.Hosting;
 
@@ -17,8 +18,13 @@ internal sealed class TesseraSide : IAsyncDisposable
     private const string AdminSecret = "exchange-bench-admin-secret-0123456789";
 
     private readonly WebApplication _app;
+    private readonly string _databasePath;
 
-    private TesseraSide(WebApplication app) => _app = app;
+    private TesseraSide(WebApplication app, string databasePath)
+    {
+        _app = app;
+        _databasePath = databasePath;
+    }
 
     public Uri BaseAddress => new(_app.Urls.First());
 
@@ -29,13 +35,14 @@ internal sealed class TesseraSide : IAsyncDisposable
     public static async Task<TesseraSide> StartAsync(string directory)
     {
         const string unlimited = "1000000";
+        string databasePath = Path.Combine(directory, "tessera.db");
         var app = BrokerHost.Build(
             ["http://127.0.0.1:0"],
             overrides: new Dictionary<string, string?>
             {
                 ["admin_secret"] = AdminSecret,
                 ["bcrypt_cost"] = "4",
-                ["db"] = Path.Combine(directory, "tessera.db"),
+                ["db"] = databasePath,
                 ["signing_key_path"] = Path.Combine(directory, "key.json"),
                 ["secret_pepper_path"] = Path.Combine(directory, "pepper"),
                 // Same algorithm as the OpenIddict peer's key.
@@ -54,9 +61,9 @@ internal sealed class TesseraSide : IAsyncDisposable
                 ["token_address_rate"] = unlimited,
                 ["token_address_burst"] = unlimited,
             },
-            configureLogging: l => l.SetMinimumLevel(LogLevel.Warning));
+            configureLogging: l => l.SetMinimumLevel(LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning));
         await app.StartAsync();
-        return new TesseraSide(app);
+        return new TesseraSide(app, databasePath);
     }
 
     /// <summary>
@@ -100,6 +107,17 @@ internal sealed class TesseraSide : IAsyncDisposable
 
         using var grant = await http.PostAsJsonAsync($"/v1/admin/agents/{KeyId}/grants", new { platform_id = platformId, scopes = new[] { scope } });
         return grant.IsSuccessStatusCode ? null : await DescribeAsync($"POST /v1/admin/agents/{{key_id}}/grants", grant);
+    }
+
+    /// <summary>Audit events of one type in the broker's store (read beside the running broker; WAL allows it).</summary>
+    public async Task<long> CountAuditEventsAsync(string eventType)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_databasePath};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM audit_events WHERE event_type = $type";
+        command.Parameters.AddWithValue("$type", eventType);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
     public async ValueTask DisposeAsync()
