@@ -271,7 +271,7 @@ public sealed class VerifierIntegrationTests(BrokerFixture fixture) : IClassFixt
     public async Task Get_Returns500MiddlewareNotReadyThenServes_WhenScopesFileInvalidThenFixed()
     {
         string token = await Broker.TokenAsync(["orders:read"]);
-        await using var api = await ProtectedApi.StartAsync(Broker.Url, scopesYaml: "platform_id: orders-api\nroutes:\n  - method: get\n    path: /orders\n    scope: orders:read\n");
+        await using var api = await ProtectedApi.StartAsync(Broker.Url, scopesYaml: "platform_id: orders-api\nversion: 1\nroutes:\n  - method: get\n    path: /orders\n    scope: orders:read\n");
 
         await Refusal.AssertAsync(await api.GetAsync("/health"), HttpStatusCode.InternalServerError, "MIDDLEWARE_NOT_READY");
         await Refusal.AssertAsync(await api.GetAsync("/orders", token), HttpStatusCode.InternalServerError, "MIDDLEWARE_NOT_READY");

@@ -155,12 +155,12 @@ public sealed class TesseraAuthenticationHandler(
             EnforcementPoints.ReportOnce(Context, reporter, EnforcementOutcome.Deny(agent, error.Code, Request.Method, EnforcementPoints.RouteOf(Context)));
         }
 
-        return VerifierProblem.WriteAsync(Context, error, Context.Items[FailureMessageKey] as string);
+        return VerifierProblem.WriteAsync(Context, error, Options.ErrorBody, Context.Items[FailureMessageKey] as string);
     }
 
     /// <inheritdoc />
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        VerifierProblem.WriteAsync(Context, VerifierError.MissingScope);
+        VerifierProblem.WriteAsync(Context, VerifierError.MissingScope, Options.ErrorBody);
 
     private void RememberVerifiedAgent(string agent)
     {

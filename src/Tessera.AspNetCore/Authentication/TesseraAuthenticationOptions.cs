@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Tessera.AspNetCore.Errors;
 using Tessera.AspNetCore.Keys;
 using Tessera.AspNetCore.Reporting;
 
@@ -27,6 +28,15 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
 
     /// <summary>Longest token accepted, in characters. Default 8192.</summary>
     public int MaxTokenLength { get; set; } = 8192;
+
+    /// <summary>
+    /// The body of a refusal: <see cref="ErrorBodyFormat.Problem"/> (default, problem+json) or
+    /// <see cref="ErrorBodyFormat.MudraId"/> (exactly <c>{error_code, message}</c>, for clients of
+    /// MudraID's platform middleware). Status codes, error codes and the <c>WWW-Authenticate</c>
+    /// challenge do not change. Applies to the scheme's challenges and to <c>UseTesseraRouteScopes</c>.
+    /// Bind as <c>Tessera:ErrorBody</c> = <c>Problem</c> or <c>MudraId</c>.
+    /// </summary>
+    public ErrorBodyFormat ErrorBody { get; set; } = ErrorBodyFormat.Problem;
 
     /// <summary>JWKS cache tuning.</summary>
     public JwksCacheOptions Jwks { get; } = new();
@@ -88,6 +98,11 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
         if (!Tessera.Keys.SigningAlgorithms.TryParse(Algorithm, out _))
         {
             throw new InvalidOperationException("Tessera authentication: Algorithm must be EdDSA, ES256 or RS256");
+        }
+
+        if (!Enum.IsDefined(ErrorBody))
+        {
+            throw new InvalidOperationException("Tessera authentication: ErrorBody must be Problem or MudraId");
         }
 
         if (Reporting.Enabled)

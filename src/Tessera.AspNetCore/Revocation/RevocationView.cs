@@ -11,8 +11,9 @@ namespace Tessera.AspNetCore.Revocation;
 /// <summary>
 /// The platform's live copy of the broker's revocations. It pages the feed from its cursor,
 /// then follows the Server-Sent Events stream, so a revocation reaches it as the broker commits
-/// it; on a dropped stream it polls from the last cursor and reconnects. A <c>keys</c> event
-/// makes the JWKS cache refetch at once. A check is a hash probe.
+/// it; on a dropped stream it polls from the last cursor and reconnects. A <c>keys</c> event (or,
+/// after a gap, a changed <c>keys_version</c> in the polled page) makes the JWKS cache refetch at
+/// once, even inside its unknown-kid cooldown. A check is a hash probe.
 /// </summary>
 public sealed partial class RevocationView : IDisposable
 {
@@ -25,6 +26,7 @@ public sealed partial class RevocationView : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _cursor;
+    private long _keysVersion = -1;
     private long _lastSyncMs;
     private Task? _loop;
 
@@ -133,6 +135,13 @@ public sealed partial class RevocationView : IDisposable
                 Apply(entry);
             }
 
+            // A rotation while the stream was down is seen here: its keys event was never received.
+            if (document.RootElement.TryGetProperty("keys_version", out var keys) && keys.TryGetInt64(out long version) &&
+                Interlocked.Exchange(ref _keysVersion, version) is var seen && seen >= 0 && seen != version)
+            {
+                await _jwks.ForceRefreshAsync(stop);
+            }
+
             Touch();
             if (!document.RootElement.GetProperty("has_more").GetBoolean())
             {
@@ -162,6 +171,7 @@ public sealed partial class RevocationView : IDisposable
                 }
                 else if (eventName == "keys")
                 {
+                    RememberKeysVersion(data.ToString());
                     await _jwks.ForceRefreshAsync(stop);
                 }
 
@@ -189,6 +199,23 @@ public sealed partial class RevocationView : IDisposable
         long current;
         while (seq > (current = Interlocked.Read(ref _cursor)) && Interlocked.CompareExchange(ref _cursor, seq, current) != current)
         {
+        }
+    }
+
+    private void RememberKeysVersion(string data)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            if (document.RootElement.ValueKind == JsonValueKind.Object &&
+                document.RootElement.TryGetProperty("keys_version", out var keys) && keys.TryGetInt64(out long version))
+            {
+                Interlocked.Exchange(ref _keysVersion, version);
+            }
+        }
+        catch (JsonException)
+        {
+            // The event still means "keys changed"; only the version is unknown.
         }
     }
 

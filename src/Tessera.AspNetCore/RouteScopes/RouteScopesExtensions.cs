@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Tessera.AspNetCore.Authentication;
 
 namespace Tessera.AspNetCore.RouteScopes;
@@ -19,6 +20,7 @@ public static class RouteScopesExtensions
 
         // Optional: without AddTessera (another scheme) nothing is reported.
         var verifiers = app.ApplicationServices.GetService<TesseraVerifierCache>();
-        return app.Use(next => new RouteScopesMiddleware(next, source, scheme, verifiers).InvokeAsync);
+        var options = app.ApplicationServices.GetService<IOptionsMonitor<TesseraAuthenticationOptions>>();
+        return app.Use(next => new RouteScopesMiddleware(next, source, scheme, verifiers, options).InvokeAsync);
     }
 }

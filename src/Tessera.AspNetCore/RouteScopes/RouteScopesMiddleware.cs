@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using Tessera.AspNetCore.Authentication;
 using Tessera.AspNetCore.Errors;
 using Tessera.AspNetCore.Reporting;
@@ -14,24 +15,26 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// outcome of a protected route (allowed, missing scope, or a refusal of a token whose signature
 /// verified) is reported under the rule's path template.
 /// </summary>
-internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSource source, string scheme, TesseraVerifierCache? verifiers)
+internal sealed class RouteScopesMiddleware(
+    RequestDelegate next, ScopesFileSource source, string scheme, TesseraVerifierCache? verifiers, IOptionsMonitor<TesseraAuthenticationOptions>? options)
 {
     private EnforcementReporter? _reporter;
     private volatile bool _reporterKnown;
 
     public async Task InvokeAsync(HttpContext context)
     {
+        var format = options?.Get(scheme).ErrorBody ?? ErrorBodyFormat.Problem;
         var file = source.Current;
         if (file is null)
         {
-            await VerifierProblem.WriteAsync(context, VerifierError.MiddlewareNotReady, "the route scopes file could not be loaded: " + source.LastError);
+            await VerifierProblem.WriteAsync(context, VerifierError.MiddlewareNotReady, format, "the route scopes file could not be loaded: " + source.LastError);
             return;
         }
 
         var rule = file.Match(context.Request.Method, context.Request.Path.Value ?? "/");
         if (rule is null || rule.Access == RouteAccess.Skip)
         {
-            await VerifierProblem.WriteAsync(context, VerifierError.RouteNotFound);
+            await VerifierProblem.WriteAsync(context, VerifierError.RouteNotFound, format);
             return;
         }
 
@@ -50,7 +53,7 @@ internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSour
                 EnforcementPoints.ReportOnce(context, reporter, EnforcementOutcome.Deny(agent, error.Code, context.Request.Method, rule.Path));
             }
 
-            await VerifierProblem.WriteAsync(context, error, context.Items[TesseraAuthenticationHandler.FailureMessageKey] as string);
+            await VerifierProblem.WriteAsync(context, error, format, context.Items[TesseraAuthenticationHandler.FailureMessageKey] as string);
             return;
         }
 
@@ -71,7 +74,7 @@ internal sealed class RouteScopesMiddleware(RequestDelegate next, ScopesFileSour
 
         if (!allowed)
         {
-            await VerifierProblem.WriteAsync(context, VerifierError.MissingScope, null, string.Join(' ', rule.Scopes.Select(s => s.Value)));
+            await VerifierProblem.WriteAsync(context, VerifierError.MissingScope, format, null, string.Join(' ', rule.Scopes.Select(s => s.Value)));
             return;
         }
 

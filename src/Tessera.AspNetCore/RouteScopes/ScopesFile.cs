@@ -10,11 +10,13 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// A parsed route-scopes file. Accepts the seed middleware's format unchanged
 /// (<c>platform_id</c>, <c>version</c>, <c>routes: [{method, path, scope | public: true | skip: true}]</c>)
 /// plus documented extensions: <c>scopes: [..]</c> with <c>match: all|any</c>, wildcards in the
-/// broker's scope grammar, and a trailing catch-all <c>{*rest}</c>. Validation is strict and names the line.
+/// broker's scope grammar, and a trailing catch-all <c>{*rest}</c>. Keys it does not know are
+/// ignored, as the seed middleware ignores them; a known key with a wrong value is refused with a
+/// message naming <c>routes[i]</c> and the line.
 /// </summary>
 public sealed partial class ScopesFile
 {
-    private ScopesFile(string platformId, string version, IReadOnlyList<RouteRule> routes)
+    private ScopesFile(string platformId, int version, IReadOnlyList<RouteRule> routes)
     {
         PlatformId = platformId;
         Version = version;
@@ -24,10 +26,10 @@ public sealed partial class ScopesFile
     /// <summary>The platform this file is for.</summary>
     public string PlatformId { get; }
 
-    /// <summary>The file's version label.</summary>
-    public string Version { get; }
+    /// <summary>The file's version: a positive integer.</summary>
+    public int Version { get; }
 
-    /// <summary>The rules, in file order (first match wins).</summary>
+    /// <summary>The rules, in file order (first match wins). May be empty: then every request is a 404.</summary>
     public IReadOnlyList<RouteRule> Routes { get; }
 
     /// <summary>The first rule matching the request, or null.</summary>
@@ -44,7 +46,7 @@ public sealed partial class ScopesFile
         return null;
     }
 
-    /// <summary>Parses YAML text; false with one message naming the line on any problem.</summary>
+    /// <summary>Parses YAML text; false with one message (naming <c>routes[i]</c> and the line) on any problem.</summary>
     public static bool TryParse(string yaml, [NotNullWhen(true)] out ScopesFile? file, [NotNullWhen(false)] out string? error)
     {
         file = null;
@@ -65,57 +67,76 @@ public sealed partial class ScopesFile
             return false;
         }
 
-        string? platformId = null, version = null;
+        string? platformId = null;
+        int? version = null;
         YamlSequenceNode? routes = null;
         foreach (var (keyNode, value) in root.Children)
         {
-            string key = (keyNode as YamlScalarNode)?.Value ?? "";
-            switch (key)
+            long line = keyNode.Start.Line;
+            switch ((keyNode as YamlScalarNode)?.Value)
             {
-                case "platform_id" when value is YamlScalarNode s && !string.IsNullOrWhiteSpace(s.Value):
-                    platformId = s.Value;
+                case "platform_id":
+                    if (value is not YamlScalarNode { Value: { } id } || IsNull(value) || string.IsNullOrWhiteSpace(id))
+                    {
+                        error = $"line {line}: platform_id must be a non-empty string";
+                        return false;
+                    }
+
+                    platformId = id.Trim();
                     break;
-                case "version" when value is YamlScalarNode s:
-                    version = s.Value ?? "";
+                case "version":
+                    if (!TryReadVersion(value, out int v))
+                    {
+                        error = $"line {line}: version must be a positive integer";
+                        return false;
+                    }
+
+                    version = v;
                     break;
-                case "routes" when value is YamlSequenceNode seq:
-                    routes = seq;
+                case "routes":
+                    if (value is not YamlSequenceNode list)
+                    {
+                        error = $"line {line}: routes must be a list (write routes: [] for none)";
+                        return false;
+                    }
+
+                    routes = list;
                     break;
-                default:
-                    error = $"line {keyNode.Start.Line}: unexpected or malformed key '{key}' (expected platform_id, version, routes)";
-                    return false;
             }
         }
 
-        if (platformId is null || routes is null)
+        string? missing = platformId is null ? "platform_id" : version is null ? "version" : routes is null ? "routes" : null;
+        if (missing is not null)
         {
-            error = $"line {root.Start.Line}: platform_id and routes are required";
+            error = $"line {root.Start.Line}: {missing} is required (the file needs platform_id, version and routes)";
             return false;
         }
 
         var rules = new List<RouteRule>();
-        foreach (var node in routes.Children)
+        for (int i = 0; i < routes!.Children.Count; i++)
         {
-            if (!TryParseRoute(node, out var rule, out error))
+            if (!TryParseRoute(routes.Children[i], out var rule, out long line, out string? problem))
             {
+                error = $"routes[{i}] (line {line}): {problem}";
                 return false;
             }
 
             rules.Add(rule);
         }
 
-        file = new ScopesFile(platformId, version ?? "", rules);
+        file = new ScopesFile(platformId!, version!.Value, rules);
         error = null;
         return true;
     }
 
-    private static bool TryParseRoute(YamlNode node, [NotNullWhen(true)] out RouteRule? rule, [NotNullWhen(false)] out string? error)
+    private static bool TryParseRoute(YamlNode node, [NotNullWhen(true)] out RouteRule? rule, out long errorLine, [NotNullWhen(false)] out string? error)
     {
         rule = null;
-        int line = (int)node.Start.Line;
+        errorLine = 0;
+        long line = node.Start.Line;
         if (node is not YamlMappingNode map)
         {
-            error = $"line {line}: a route must be a mapping with method and path";
+            (errorLine, error) = (line, "a route must be a mapping with method and path");
             return false;
         }
 
@@ -125,30 +146,43 @@ public sealed partial class ScopesFile
         foreach (var (keyNode, value) in map.Children)
         {
             string key = (keyNode as YamlScalarNode)?.Value ?? "";
-            string? scalar = (value as YamlScalarNode)?.Value;
+            long at = keyNode.Start.Line;
+            string? scalar = value is YamlScalarNode s && !IsNull(value) ? s.Value : null;
+            if (key is "scope" or "scopes" or "match" or "public" or "skip" && IsNull(value))
+            {
+                // An empty value is the key left out, as in the seed middleware.
+                continue;
+            }
+
             switch (key)
             {
-                case "method" when scalar is not null:
+                case "method":
                     method = scalar;
                     break;
-                case "path" when scalar is not null:
+                case "path":
                     path = scalar;
                     break;
-                case "scope" when scalar is not null:
-                    if (!Scope.TryParse(scalar, out var one, out string? scopeError))
+                case "scope":
+                    if (!Scope.TryParse(scalar?.Trim(), out var one, out string? scopeError))
                     {
-                        error = $"line {keyNode.Start.Line}: {scopeError}";
+                        (errorLine, error) = (at, $"scope: {scopeError}");
                         return false;
                     }
 
                     scopes.Add(one);
                     break;
-                case "scopes" when value is YamlSequenceNode list:
+                case "scopes":
+                    if (value is not YamlSequenceNode list || list.Children.Count == 0)
+                    {
+                        (errorLine, error) = (at, "scopes must be a non-empty list of scopes");
+                        return false;
+                    }
+
                     foreach (var item in list.Children)
                     {
-                        if (item is not YamlScalarNode s || !Scope.TryParse(s.Value, out var parsed, out string? itemError))
+                        if (item is not YamlScalarNode { Value: { } text } || !Scope.TryParse(text.Trim(), out var parsed, out _))
                         {
-                            error = $"line {item.Start.Line}: invalid scope in scopes";
+                            (errorLine, error) = (item.Start.Line, "invalid scope in scopes");
                             return false;
                         }
 
@@ -156,79 +190,102 @@ public sealed partial class ScopesFile
                     }
 
                     break;
-                case "match" when scalar is "all" or "any":
+                case "match":
+                    if (scalar is not ("all" or "any"))
+                    {
+                        (errorLine, error) = (at, "match must be all or any");
+                        return false;
+                    }
+
                     match = scalar;
                     break;
-                case "public" when scalar is "true" or "false":
-                    isPublic = scalar == "true";
+                case "public" or "skip":
+                    if (!TryReadBool(value, out bool flag))
+                    {
+                        (errorLine, error) = (at, $"{key} must be true or false");
+                        return false;
+                    }
+
+                    isPublic = key == "public" ? flag : isPublic;
+                    skip = key == "skip" ? flag : skip;
                     break;
-                case "skip" when scalar is "true" or "false":
-                    skip = scalar == "true";
-                    break;
-                default:
-                    error = $"line {keyNode.Start.Line}: unexpected or malformed key '{key}' in route";
-                    return false;
             }
         }
 
         if (method is null || !MethodPattern().IsMatch(method))
         {
-            error = $"line {line}: method is required and must be an upper-case HTTP method";
+            (errorLine, error) = (line, "method is required and must be an upper-case HTTP method such as GET");
             return false;
         }
 
-        if (path is null || !path.StartsWith('/') || !ValidTemplate(path))
+        if (path is null || !path.StartsWith('/'))
         {
-            error = $"line {line}: path is required, must start with '/', and may use {{name}} (identifier-shaped) for one segment and a trailing {{*rest}}";
+            (errorLine, error) = (line, "path is required and must start with '/'");
+            return false;
+        }
+
+        if (!RouteTemplate.TryCreate(path, out _, out string? templateError))
+        {
+            (errorLine, error) = (line, $"path {templateError}");
             return false;
         }
 
         int kinds = (isPublic ? 1 : 0) + (skip ? 1 : 0) + (scopes.Count > 0 ? 1 : 0);
         if (kinds != 1)
         {
-            error = $"line {line}: a route needs exactly one of scope/scopes, public: true or skip: true";
+            (errorLine, error) = (line, "a route needs exactly one of scope/scopes, public: true or skip: true");
             return false;
         }
 
         if (match is not null && scopes.Count < 2)
         {
-            error = $"line {line}: match applies only to a route with several scopes";
+            (errorLine, error) = (line, "match applies only to a route with several scopes");
             return false;
         }
 
         var access = isPublic ? RouteAccess.Public : skip ? RouteAccess.Skip : RouteAccess.Protected;
-        rule = new RouteRule(method, path, access, scopes, match != "any", line);
+        rule = new RouteRule(method, path, access, scopes, match != "any", (int)line);
         error = null;
         return true;
     }
 
-    private static bool ValidTemplate(string path)
+    // A positive integer, as the seed middleware requires (true/false, 0, 1.5 are refused). The
+    // quoted form "1" is accepted too: Tessera's own samples wrote it so.
+    private static bool TryReadVersion(YamlNode node, out int version)
     {
-        var segments = path.Trim('/').Split('/');
-        for (int i = 0; i < segments.Length; i++)
+        version = 0;
+        return node is YamlScalarNode { Value: { } text } &&
+               VersionPattern().IsMatch(text) &&
+               int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version);
+    }
+
+    // YAML booleans as the seed middleware's loader (YAML 1.1) reads them; a quoted "true" is a string.
+    private static bool TryReadBool(YamlNode node, out bool value)
+    {
+        value = false;
+        if (node is not YamlScalarNode { Style: ScalarStyle.Plain, Value: { } text })
         {
-            string s = segments[i];
-            if (s.StartsWith('{'))
-            {
-                bool catchAll = s.StartsWith("{*", StringComparison.Ordinal);
-                string name = catchAll ? s[2..^1] : s[1..^1];
-                if (!s.EndsWith('}') || !IdentifierPattern().IsMatch(name) || (catchAll && i != segments.Length - 1))
-                {
-                    return false;
-                }
-            }
-            else if (s.Contains('{', StringComparison.Ordinal) || s.Contains('}', StringComparison.Ordinal))
-            {
-                return false;
-            }
+            return false;
         }
 
-        return true;
+        switch (text)
+        {
+            case "true" or "True" or "TRUE" or "yes" or "Yes" or "YES" or "on" or "On" or "ON":
+                value = true;
+                return true;
+            case "false" or "False" or "FALSE" or "no" or "No" or "NO" or "off" or "Off" or "OFF":
+                return true;
+            default:
+                return false;
+        }
     }
+
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
 
     [GeneratedRegex("^[A-Z]+$", RegexOptions.CultureInvariant)]
     private static partial Regex MethodPattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
-    private static partial Regex IdentifierPattern();
+    [GeneratedRegex("^[1-9][0-9]{0,8}$", RegexOptions.CultureInvariant)]
+    private static partial Regex VersionPattern();
 }

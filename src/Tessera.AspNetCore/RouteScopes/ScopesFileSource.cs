@@ -81,7 +81,7 @@ public sealed partial class ScopesFileSource : IDisposable
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Route scopes loaded from {Path}: {Count} routes, version {Version}")]
-    private static partial void LogLoaded(ILogger logger, string path, int count, string version);
+    private static partial void LogLoaded(ILogger logger, string path, int count, int version);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Route scopes file {Path} rejected, keeping the last good version: {Error}")]
     private static partial void LogRejected(ILogger logger, string path, string error);

@@ -42,6 +42,7 @@ public sealed class TesseraBroker : IAsyncDisposable
             ["bcrypt_cost"] = "4",
             ["db"] = Path.Combine(directory, "tessera.db"),
             ["signing_key_path"] = Path.Combine(directory, "signing-key.json"),
+            ["profile_signing_key_path"] = Path.Combine(directory, "signing-key-rs256.json"),
             ["secret_pepper_path"] = Path.Combine(directory, "pepper"),
             ["issuer"] = Issuer,
             ["trust_domain"] = "tessera.test",
