@@ -50,7 +50,7 @@ internal static partial class RouteRules
 
         if (rule.Path is null || rule.Path.Length > 1024 || !rule.Path.StartsWith('/') || !ValidTemplate(rule.Path))
         {
-            return "path is required, must start with '/', and may use {name} (identifier-shaped) for one segment and a trailing {*rest}";
+            return "path is required, must start with '/', and may use {name} (identifier-shaped) for one segment and {*rest} only as the last segment";
         }
 
         var scopes = new List<string>();
@@ -96,21 +96,24 @@ internal static partial class RouteRules
         return null;
     }
 
+    /// <summary>
+    /// The verification library's template rules: <c>{name}</c> is a parameter only when the name
+    /// is identifier-shaped (anything else in braces is literal text, as in MudraID's files), and a
+    /// catch-all <c>{*name}</c> must be the last segment.
+    /// </summary>
     private static bool ValidTemplate(string path)
     {
+        if (path.Any(char.IsControl))
+        {
+            return false;
+        }
+
         var segments = path.Trim('/').Split('/');
         for (int i = 0; i < segments.Length; i++)
         {
             string s = segments[i];
-            if (s.StartsWith('{'))
-            {
-                bool catchAll = s.StartsWith("{*", StringComparison.Ordinal);
-                if (!s.EndsWith('}') || s.Length < (catchAll ? 4 : 3) || !IdentifierPattern().IsMatch(catchAll ? s[2..^1] : s[1..^1]) || (catchAll && i != segments.Length - 1))
-                {
-                    return false;
-                }
-            }
-            else if (s.Contains('{', StringComparison.Ordinal) || s.Contains('}', StringComparison.Ordinal) || s.Any(char.IsControl))
+            if (s.StartsWith("{*", StringComparison.Ordinal) && s.EndsWith('}') && s.Length > 3 &&
+                IdentifierPattern().IsMatch(s[2..^1]) && i != segments.Length - 1)
             {
                 return false;
             }
