@@ -27,6 +27,10 @@ internal sealed class BrokerConnection : IDisposable
             handler = new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
             _ownsClient = true;
         }
+        else
+        {
+            EnsureNoAutoRedirect(handler);
+        }
 
         _http = new HttpClient(handler, disposeHandler: _ownsClient) { BaseAddress = BaseAddress, Timeout = timeout };
     }
@@ -52,7 +56,42 @@ internal sealed class BrokerConnection : IDisposable
         }
     }
 
-    public async Task<JsonDocument> SendAsync(HttpMethod method, string path, HttpContent? content, string? bearer, AuthenticationHeaderValue? auth, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses a caller's handler chain that would follow redirects: the handlers that follow
+    /// them by default (<see cref="SocketsHttpHandler"/>, <see cref="HttpClientHandler"/>) must have
+    /// <c>AllowAutoRedirect = false</c>, or a redirect would replay a body carrying a secret elsewhere.
+    /// </summary>
+    private static void EnsureNoAutoRedirect(HttpMessageHandler handler)
+    {
+        var current = handler;
+        while (current is DelegatingHandler delegating && delegating.InnerHandler is { } inner)
+        {
+            current = inner;
+        }
+
+        bool follows = current switch
+        {
+            SocketsHttpHandler sockets => sockets.AllowAutoRedirect,
+            HttpClientHandler client => client.AllowAutoRedirect,
+            _ => false,
+        };
+        if (follows)
+        {
+            throw new TesseraConfigurationException("the broker handler follows redirects; set AllowAutoRedirect = false on it (the SDK never follows a broker redirect)");
+        }
+    }
+
+    /// <summary>Sends a request whose success answer carries no body (204).</summary>
+    public async Task SendWithoutAnswerAsync(HttpMethod method, string path, HttpContent? content, string? bearer, CancellationToken cancellationToken)
+    {
+        using var answer = await SendCoreAsync(method, path, content, bearer, null, allowEmpty: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a request and returns the broker's JSON answer; every refusal becomes a <see cref="TesseraException"/>.</summary>
+    public async Task<JsonDocument> SendAsync(HttpMethod method, string path, HttpContent? content, string? bearer, AuthenticationHeaderValue? auth, CancellationToken cancellationToken) =>
+        (await SendCoreAsync(method, path, content, bearer, auth, allowEmpty: false, cancellationToken).ConfigureAwait(false))!;
+
+    private async Task<JsonDocument?> SendCoreAsync(HttpMethod method, string path, HttpContent? content, string? bearer, AuthenticationHeaderValue? auth, bool allowEmpty, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
         if (bearer is not null)
@@ -98,6 +137,11 @@ internal sealed class BrokerConnection : IDisposable
 
             if (response.IsSuccessStatusCode)
             {
+                if (doc is null && allowEmpty && body.Length == 0)
+                {
+                    return null;
+                }
+
                 return doc ?? throw new TesseraException("the broker answered without a JSON body", "invalid_response", (int)response.StatusCode, RequestId(response, null), null, null, null);
             }
 
@@ -143,7 +187,8 @@ internal sealed class BrokerConnection : IDisposable
             return new TesseraRateLimitedException(text, code, status, requestId, hint, docs, retryAfter);
         }
 
-        if (RevokedCodes.Contains(code) || (status == 401 && message.Contains("revoked", StringComparison.OrdinalIgnoreCase)))
+        // The broker has no dedicated code for a revoked bearer token: it answers 401 or 403 saying so.
+        if (RevokedCodes.Contains(code) || (status is 401 or 403 && message.Contains("revoked", StringComparison.OrdinalIgnoreCase)))
         {
             return new TesseraRevokedException(text, code, status, requestId, hint, docs);
         }

@@ -59,13 +59,13 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
     /// <summary>The raw 32-byte Ed25519 public key the agent registered.</summary>
     public ReadOnlyMemory<byte> PublicKey => _key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
 
-    /// <summary>Number of tokens minted or renewed since registration (diagnostics).</summary>
+    /// <summary>Number of tokens obtained: the registration's plus every renewal (diagnostics).</summary>
     public int TokensMinted => _tokens.Mints + 1;
 
     /// <summary>
     /// Registers a new agent: fetches a nonce, signs its hex-decoded bytes with a fresh Ed25519
     /// key (or the one in <see cref="TesseraAgentRegistrationOptions.KeyFile"/>), and presents the
-    /// single-use launch token.
+    /// launch token.
     /// </summary>
     public static async Task<TesseraAgent> RegisterAsync(
         Uri brokerUrl, string launchToken, string orchId, string taskId, IReadOnlyList<string> scopes,
@@ -77,11 +77,42 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(taskId);
         ArgumentNullException.ThrowIfNull(scopes);
         options ??= new TesseraAgentRegistrationOptions();
-        var broker = new BrokerConnection(brokerUrl, options.AllowInsecureHttp, options.BrokerHandler, options.Timeout);
+
+        // The transport check comes first: a refused broker URL must not leave a new key file behind.
+        BrokerConnection? broker = new(brokerUrl, options.AllowInsecureHttp, options.BrokerHandler, options.Timeout);
         Key? key = null;
         try
         {
-            key = AgentKeyFile.LoadOrCreate(options.KeyFile);
+            key = LoadKey(options.KeyFile);
+            var agent = await RegisterWithKeyAsync(broker, key, launchToken, orchId, taskId, scopes, options, cancellationToken).ConfigureAwait(false);
+            (key, broker) = (null, null);
+            return agent;
+        }
+        finally
+        {
+            key?.Dispose();
+            broker?.Dispose();
+        }
+    }
+
+    private static Key LoadKey(string? keyFile)
+    {
+        try
+        {
+            return AgentKeyFile.LoadOrCreate(keyFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException)
+        {
+            throw new TesseraConfigurationException($"cannot use the agent key file '{keyFile}': {ex.Message}", ex);
+        }
+    }
+
+    private static async Task<TesseraAgent> RegisterWithKeyAsync(
+        BrokerConnection broker, Key key, string launchToken, string orchId, string taskId, IReadOnlyList<string> scopes,
+        TesseraAgentRegistrationOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
             string nonce;
             using (var challenge = await broker.SendAsync(HttpMethod.Get, "v1/challenge", null, null, null, cancellationToken).ConfigureAwait(false))
             {
@@ -119,21 +150,12 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
             using var registered = await broker.SendAsync(HttpMethod.Post, "v1/register", content, null, null, cancellationToken).ConfigureAwait(false);
             var root = registered.RootElement;
             var token = ReadToken(root, now);
-            var agent = new TesseraAgent(broker, key, root.GetProperty("agent_id").GetString()!, token, options.TimeProvider);
-            key = null;
-            return agent;
+            string agentId = root.GetProperty("agent_id").GetString() ?? throw new TesseraException("the broker's registration answer has no agent_id");
+            return new TesseraAgent(broker, key, agentId, token, options.TimeProvider);
         }
         catch (Exception ex) when (ex is FormatException or KeyNotFoundException or InvalidOperationException)
         {
             throw new TesseraException("the broker's registration answer is malformed", ex);
-        }
-        finally
-        {
-            if (key is not null)
-            {
-                key.Dispose();
-                broker.Dispose();
-            }
         }
     }
 
@@ -178,18 +200,16 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
         return new DelegatedToken(delegateAgentId, issued.Token, issued.ExpiresAt, _time);
     }
 
-    /// <summary>Releases the current token at the broker (it stops working everywhere) and disposes the agent.</summary>
+    /// <summary>
+    /// Releases the current token at the broker, which stops it working everywhere. The agent has
+    /// no token afterwards: further calls throw <see cref="TesseraRevokedException"/>. Dispose the
+    /// agent as usual.
+    /// </summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken = default)
     {
         string token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var _ = await _broker.SendAsync(HttpMethod.Post, "v1/token/release", null, token, null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TesseraException ex) when (ex.ErrorCode == "invalid_response")
-        {
-            // 204 No Content: released.
-        }
+        await _broker.SendWithoutAnswerAsync(HttpMethod.Post, "v1/token/release", null, token, cancellationToken).ConfigureAwait(false);
+        _tokens.Forget(string.Empty);
     }
 
     /// <inheritdoc />

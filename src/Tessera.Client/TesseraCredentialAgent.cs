@@ -18,7 +18,7 @@ public sealed class TesseraCredentialOptions
     /// <summary>Scopes to request per platform; empty asks for the agent's whole grant there.</summary>
     public IReadOnlyList<string> Scopes { get; set; } = [];
 
-    /// <summary>Allow plain http:// to a non-loopback broker or platform. Off by default.</summary>
+    /// <summary>Allow plain http:// to a non-loopback broker. Off by default (platform calls have <see cref="TesseraHandlerOptions.AllowInsecureHttp"/>).</summary>
     public bool AllowInsecureHttp { get; set; }
 
     /// <summary>A handler for broker calls (tests, proxies). It must not follow redirects.</summary>

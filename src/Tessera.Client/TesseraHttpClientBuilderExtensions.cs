@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
 
 namespace Tessera.Client;
 
@@ -26,11 +27,13 @@ public static class TesseraHttpClientBuilderExtensions
 
     /// <summary>
     /// Adds <see cref="TesseraTokenHandler"/> to the client, over the registered
-    /// <see cref="ITesseraTokenProvider"/> (see <see cref="AddTesseraCredentialAgent"/>).
+    /// <see cref="ITesseraTokenProvider"/> (see <see cref="AddTesseraCredentialAgent"/>). The
+    /// client's logging never shows the <c>Authorization</c> header's value, whatever else is redacted.
     /// </summary>
     public static IHttpClientBuilder AddTesseraAgent(this IHttpClientBuilder builder, Action<TesseraHandlerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        RedactAuthorization(builder);
         return builder.AddHttpMessageHandler(sp =>
         {
             var options = new TesseraHandlerOptions();
@@ -39,11 +42,12 @@ public static class TesseraHttpClientBuilderExtensions
         });
     }
 
-    /// <summary>Adds <see cref="TesseraTokenHandler"/> over a given provider (a registered agent, or a delegated token).</summary>
+    /// <summary>Adds <see cref="TesseraTokenHandler"/> over a given provider (a registered agent, or a delegated token); the <c>Authorization</c> value is redacted from the client's logs.</summary>
     public static IHttpClientBuilder AddTesseraAgent(this IHttpClientBuilder builder, ITesseraTokenProvider provider, Action<TesseraHandlerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(provider);
+        RedactAuthorization(builder);
         return builder.AddHttpMessageHandler(() =>
         {
             var options = new TesseraHandlerOptions();
@@ -51,4 +55,13 @@ public static class TesseraHttpClientBuilderExtensions
             return new TesseraTokenHandler(provider, options);
         });
     }
+
+    // PostConfigure: runs after the application's own RedactLoggedHeaders, which replaces the predicate.
+    private static void RedactAuthorization(IHttpClientBuilder builder) =>
+        builder.Services.PostConfigure<HttpClientFactoryOptions>(builder.Name, options =>
+        {
+            var previous = options.ShouldRedactHeaderValue;
+            options.ShouldRedactHeaderValue = header =>
+                string.Equals(header, "Authorization", StringComparison.OrdinalIgnoreCase) || previous(header);
+        });
 }

@@ -37,6 +37,10 @@ internal sealed record IssuedToken(string Token, DateTimeOffset ReceivedAt, Date
 internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken, Task<IssuedToken>> mint, bool mintRevokesPrevious, TimeProvider time)
 {
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(1);
+
+    // After a failed background refresh the current token is still good: wait this long (or the
+    // broker's Retry-After) before trying again rather than minting on every call.
+    private static readonly TimeSpan FailedRefreshPause = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>Number of mints started (for diagnostics and tests).</summary>
@@ -44,8 +48,25 @@ internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken,
 
     private int _mints;
 
+    /// <summary>Installs a token obtained elsewhere (the one a registration returned).</summary>
     public void Seed(string audience, IssuedToken token) => _entries.GetOrAdd(audience, _ => new Entry()).Current = token;
 
+    /// <summary>Drops the token of <paramref name="audience"/> for good (released): the next mint has no predecessor.</summary>
+    public void Forget(string audience)
+    {
+        var entry = _entries.GetOrAdd(audience, _ => new Entry());
+        lock (entry.Gate)
+        {
+            entry.Current = null;
+            entry.Dropped = null;
+        }
+    }
+
+    /// <summary>
+    /// The token for <paramref name="audience"/>: the cached one while it is fresh; once it is due,
+    /// the cached one while a background refresh runs (when minting does not revoke it), else the
+    /// result of the one refresh in flight.
+    /// </summary>
     public async ValueTask<string> GetAsync(string audience, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(audience, _ => new Entry());
@@ -56,19 +77,31 @@ internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken,
             return current.Token;
         }
 
-        var refresh = Start(entry, audience, current, force: false);
-        if (current is not null && !mintRevokesPrevious && now < current.ExpiresAt - Margin)
+        // Fresh enough to use while the successor is minted in the background.
+        bool usable = current is not null && !mintRevokesPrevious && now < current.ExpiresAt - Margin;
+        if (usable && now.UtcTicks < Volatile.Read(ref entry.RetryNotBeforeTicks))
         {
-            // Fresh enough to use while the successor is minted in the background.
-            return current.Token;
+            return current!.Token;
+        }
+
+        var refresh = Start(entry, audience, current, force: false);
+        if (usable)
+        {
+            return current!.Token;
         }
 
         return (await refresh.WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
     }
 
+    /// <summary>
+    /// Drops <paramref name="rejected"/> (a platform refused it) and waits for its successor. Of
+    /// callers reporting the same token, one mint runs; a caller reporting a token that was already
+    /// replaced gets the replacement without a mint.
+    /// </summary>
     public async Task<string> RefreshAsync(string audience, string rejected, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(audience, _ => new Entry());
+        IssuedToken? basis;
         lock (entry.Gate)
         {
             if (entry.Current is { } current && current.Token == rejected)
@@ -76,15 +109,18 @@ internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken,
                 entry.Current = null;
                 entry.Dropped = current;
             }
+
+            basis = entry.Dropped;
         }
 
-        var task = Start(entry, audience, entry.Dropped, force: true);
+        var task = Start(entry, audience, basis, force: true);
         return (await task.WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
     }
 
     private Task<IssuedToken> Start(Entry entry, string audience, IssuedToken? basis, bool force)
     {
         TaskCompletionSource<IssuedToken> source;
+        IssuedToken? predecessor;
         lock (entry.Gate)
         {
             if (entry.Pending is { } pending)
@@ -98,12 +134,15 @@ internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken,
                 return Task.FromResult(newer);
             }
 
+            // A renewal must start from the newest token (its predecessor is already revoked), a
+            // refresh after a refusal from the refused one.
+            predecessor = force ? basis ?? entry.Current : entry.Current ?? basis;
             source = new TaskCompletionSource<IssuedToken>(TaskCreationOptions.RunContinuationsAsynchronously);
             entry.Pending = source;
         }
 
         Interlocked.Increment(ref _mints);
-        _ = RunAsync(entry, audience, basis ?? entry.Current, source);
+        _ = RunAsync(entry, audience, predecessor, source);
         return source.Task;
     }
 
@@ -117,6 +156,7 @@ internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken,
                 entry.Current = token;
                 entry.Dropped = null;
                 entry.Pending = null;
+                entry.RetryNotBeforeTicks = 0;
             }
 
             source.SetResult(token);
@@ -125,9 +165,11 @@ internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken,
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            var pause = ex is TesseraException { RetryAfter: { } asked } && asked > FailedRefreshPause ? asked : FailedRefreshPause;
             lock (entry.Gate)
             {
                 entry.Pending = null;
+                Volatile.Write(ref entry.RetryNotBeforeTicks, (time.GetUtcNow() + pause).UtcTicks);
             }
 
             source.SetException(ex);
@@ -141,5 +183,6 @@ internal sealed class TokenManager(Func<string, IssuedToken?, CancellationToken,
         public volatile IssuedToken? Current;
         public IssuedToken? Dropped;
         public TaskCompletionSource<IssuedToken>? Pending;
+        public long RetryNotBeforeTicks;
     }
 }
