@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Tessera.AspNetCore.Tests.Infrastructure;
@@ -19,16 +18,16 @@ public sealed class MudraIdProfileTests
     {
         await using var broker = await TesseraBroker.StartAsync();
         string admin = await broker.AdminTokenAsync();
-        await AdminAsync(broker, admin, "/v1/admin/platforms", new JsonObject
+        await BrokerAdmin.PostAsync(broker, admin, "/v1/admin/platforms", new JsonObject
         {
             ["platform_id"] = TesseraBroker.Audience,
             ["hostnames"] = new JsonArray("orders.example.com"),
             ["scopes"] = new JsonArray("orders:read", "orders:write"),
             ["token_profile"] = "mudraid",
         });
-        var agent = await AdminAsync(broker, admin, "/v1/admin/agents", new JsonObject { ["name"] = "orders-agent" });
+        var agent = await BrokerAdmin.PostAsync(broker, admin, "/v1/admin/agents", new JsonObject { ["name"] = "orders-agent" });
         string keyId = agent["key_id"]!.GetValue<string>();
-        await AdminAsync(broker, admin, $"/v1/admin/agents/{keyId}/grants", new JsonObject { ["platform_id"] = TesseraBroker.Audience, ["scopes"] = new JsonArray("orders:read") }, 200);
+        await BrokerAdmin.PostAsync(broker, admin, $"/v1/admin/agents/{keyId}/grants", new JsonObject { ["platform_id"] = TesseraBroker.Audience, ["scopes"] = new JsonArray("orders:read") }, 200);
         using var exchange = new HttpRequestMessage(HttpMethod.Post, "/v1/token")
         {
             Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("resource", "https://orders.example.com/")]),
@@ -47,15 +46,5 @@ public sealed class MudraIdProfileTests
         Assert.True(read.StatusCode == HttpStatusCode.OK, text);
         Assert.Equal(["orders:read"], JsonNode.Parse(text)!["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
         await Refusal.AssertAsync(write, HttpStatusCode.Forbidden, "MISSING_SCOPE");
-    }
-
-    private static async Task<JsonObject> AdminAsync(TesseraBroker broker, string admin, string path, JsonObject body, int status = 201)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
-        var response = await broker.Client.SendAsync(request);
-        string text = await response.Content.ReadAsStringAsync();
-        Assert.True(status == (int)response.StatusCode, $"{path}: {(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!.AsObject();
     }
 }
