@@ -257,7 +257,7 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.Equal("{}", JsonNode.Parse(cleared.Out)!["metadata"]!.ToJsonString());
         Assert.Equal("second-owner", JsonNode.Parse(cleared.Out)!["owner"]!.GetValue<string>());
         Assert.Equal(2, badTtl.Code);
-        Assert.Equal("error: broker answered 400 invalid_ttl: invalid token TTL: must be between 60 and 86400 seconds, got 5", badTtl.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_ttl: invalid token TTL: must be between 60 and 86400 seconds (0 = the broker's exchange_ttl), got 5", badTtl.Err.Trim());
         Assert.Equal(2, nothing.Code);
         Assert.Equal("error: broker answered 400 invalid_request: at least one of owner, metadata, token_ttl or jwks must be provided", nothing.Err.Trim());
         Assert.Equal(1, both.Code);
