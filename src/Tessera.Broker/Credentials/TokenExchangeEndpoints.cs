@@ -164,10 +164,11 @@ internal static class TokenExchangeEndpoints
     {
         var sp = context.RequestServices;
         string address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        var limited = sp.GetRequiredService<ExchangeLimiter>().CheckRequest(address, endpoint);
-        if (limited is not null)
+        var limiter = sp.GetRequiredService<ExchangeLimiter>();
+        var limited = limiter.CheckRequest(address, endpoint);
+        var time = sp.GetRequiredService<TimeProvider>();
+        if (limited is not null && limiter.ShouldAudit(limited.Error.Code + " " + address, time.GetUtcNow().ToUnixTimeMilliseconds()))
         {
-            var time = sp.GetRequiredService<TimeProvider>();
             await sp.GetRequiredService<AuditLog>().RecordAsync(
                 AuditDraft.Of(time, AuditEventTypes.RateLimited, "denied", $"rate limited | code={limited.Error.Code} | endpoint={endpoint} | address={address}"),
                 cancellationToken: context.RequestAborted);
