@@ -37,6 +37,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 (cd test/interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
+# PostgreSQL for the storage tests: TESSERA_TEST_PG as given, else a throwaway server for this
+# run (installed as root when missing), stopped and removed on exit.
+# shellcheck source=scripts/test-postgres.sh
+source "$ROOT/scripts/test-postgres.sh"
+tessera_pg_provision
+
 dotnet restore Tessera.slnx --verbosity quiet
 dotnet build Tessera.slnx -c Release --no-restore --verbosity quiet -nologo
 

@@ -34,6 +34,10 @@ public sealed class ServeStartupTests
     [InlineData("TESSERA_SIGNING_ALG", "HS256", "FATAL: TESSERA_SIGNING_ALG must be EdDSA, ES256 or RS256 (got 'HS256')")]
     [InlineData("TESSERA_DEFAULT_TTL", "0", "FATAL: TESSERA_DEFAULT_TTL must be a positive number of seconds")]
     [InlineData("TESSERA_TRUST_DOMAIN", "Bad Domain", "FATAL: TESSERA_TRUST_DOMAIN must be lowercase letters, digits, '.', '-' or '_'")]
+    [InlineData("TESSERA_DB", "postgres://tessera@db.example.test/tessera?no_such_option=1", "FATAL: TESSERA_DB: not a valid PostgreSQL URL (postgres://user:password@host:port/database)")]
+    [InlineData("TESSERA_DB", "Host=db.example.test;No Such Option=1", "FATAL: TESSERA_DB: not a valid PostgreSQL connection string (Host=...;Username=...;Database=...)")]
+    [InlineData("TESSERA_KEY_ENCRYPTION_KEY", "c2hvcnQ=", "FATAL: TESSERA_KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes (for example: openssl rand -base64 32)")]
+    [InlineData("TESSERA_KEY_ENCRYPTION_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "FATAL: TESSERA_KEY_ENCRYPTION_KEY is for a PostgreSQL TESSERA_DB (keys shared by replicas); with SQLite the signing keys stay in their key files")]
     public async Task Serve_ExitsWithOneFatalLine_WhenASettingIsInvalid(string variable, string value, string expected)
     {
         string dir = TesseraProcess.TempDirectory();
@@ -48,6 +52,24 @@ public sealed class ServeStartupTests
 
         Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(expected, process.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Serve_ExitsWithOneFatalLineWithoutThePassword_WhenPostgreSqlIsUnreachable()
+    {
+        string dir = TesseraProcess.TempDirectory();
+        var env = new Dictionary<string, string?>
+        {
+            ["TESSERA_ADMIN_SECRET"] = "a-perfectly-strong-secret-1234",
+            ["TESSERA_DB"] = "postgres://tessera:hunter2-pw@127.0.0.1:1/tessera",
+            ["TESSERA_SIGNING_KEY_PATH"] = Path.Combine(dir, "k.json"),
+        };
+
+        using var process = TesseraProcess.Start(dir, env, "serve", "--urls", $"http://127.0.0.1:{TesseraProcess.FreePort()}");
+
+        Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.StartsWith("FATAL: ", Assert.Single(process.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.DoesNotContain("hunter2", process.Stderr + process.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

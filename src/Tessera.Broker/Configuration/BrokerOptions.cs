@@ -20,7 +20,11 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("admin_secret_hash")]
     public string? AdminSecretHash { get; set; }
 
-    /// <summary><c>TESSERA_DB</c>: the SQLite database file. Default <c>./.tessera/tessera.db</c>.</summary>
+    /// <summary>
+    /// <c>TESSERA_DB</c>: the SQLite database file, or a PostgreSQL database shared by several replicas
+    /// (<c>postgres://user:password@host:port/database</c> or an Npgsql connection string <c>Host=...;...</c>).
+    /// Default <c>./.tessera/tessera.db</c>.
+    /// </summary>
     [ConfigurationKeyName("db")]
     public string Db { get; set; } = "./.tessera/tessera.db";
 
@@ -115,6 +119,14 @@ public sealed class BrokerOptions
     /// <summary><c>TESSERA_SECRET_PEPPER_PATH</c>: file holding the pepper when <see cref="SecretPepper"/> is unset (created 0600). Default <c>./.tessera/pepper</c>.</summary>
     [ConfigurationKeyName("secret_pepper_path")]
     public string SecretPepperPath { get; set; } = "./.tessera/pepper";
+
+    /// <summary>
+    /// <c>TESSERA_KEY_ENCRYPTION_KEY</c>: base64 of 32 bytes. With a PostgreSQL <see cref="Db"/>, the signing keys live in
+    /// the database, sealed under it (AES-256-GCM), and every replica signs with and publishes the same keys; a rotation on
+    /// one is used by all. The first replica imports an existing key file. Unset: the key files (every replica needs the same).
+    /// </summary>
+    [ConfigurationKeyName("key_encryption_key")]
+    public string? KeyEncryptionKey { get; set; }
 
     /// <summary><c>TESSERA_APP_AUTH_RATE</c>: app authentications per minute per client_id. Default 10.</summary>
     [ConfigurationKeyName("app_auth_rate")]

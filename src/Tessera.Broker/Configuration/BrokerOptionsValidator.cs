@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Tessera.Identity;
 using Tessera.Keys;
+using Tessera.Storage.PostgreSql;
 
 namespace Tessera.Broker.Configuration;
 
@@ -224,7 +225,26 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
 
         if (string.IsNullOrWhiteSpace(options.Db))
         {
-            return "TESSERA_DB must name the SQLite database file";
+            return "TESSERA_DB must name the SQLite database file or a PostgreSQL database (postgres://user:password@host:port/database)";
+        }
+
+        if (PostgreSqlConnectionString.IsPostgreSql(options.Db)
+            && !PostgreSqlConnectionString.TryNormalize(options.Db, out _, out string dbError))
+        {
+            return $"TESSERA_DB: {dbError}";
+        }
+
+        if (options.KeyEncryptionKey is not null)
+        {
+            if (!IsKeyEncryptionKey(options.KeyEncryptionKey))
+            {
+                return "TESSERA_KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes (for example: openssl rand -base64 32)";
+            }
+
+            if (!PostgreSqlConnectionString.IsPostgreSql(options.Db))
+            {
+                return "TESSERA_KEY_ENCRYPTION_KEY is for a PostgreSQL TESSERA_DB (keys shared by replicas); with SQLite the signing keys stay in their key files";
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.SigningKeyPath))
@@ -252,4 +272,10 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
 
     private static string Printable(string? value) =>
         value is null ? "" : new string([.. value.Take(32).Select(c => c is >= ' ' and < (char)127 ? c : '?')]);
+
+    private static bool IsKeyEncryptionKey(string value)
+    {
+        Span<byte> buffer = stackalloc byte[48];
+        return Convert.TryFromBase64String(value.Trim(), buffer, out int written) && written == 32;
+    }
 }

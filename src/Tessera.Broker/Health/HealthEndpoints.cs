@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Http;
-using Tessera.Storage.Sqlite;
+using Tessera.Storage.Health;
 
 namespace Tessera.Broker.Health;
 
@@ -13,11 +13,11 @@ internal static class HealthEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/health", Health);
 
-    private static Task Health(HttpContext context)
+    private static async Task Health(HttpContext context)
     {
         var services = context.RequestServices;
         var started = services.GetRequiredService<BrokerClock>();
-        bool db = services.GetRequiredService<SqliteDatabase>().Ping();
+        bool db = await services.GetRequiredService<IStorageHealth>().PingAsync(context.RequestAborted);
         var response = new HealthResponse(
             db ? "ok" : "degraded",
             BrokerVersion.Value,
@@ -25,6 +25,6 @@ internal static class HealthEndpoints
             Math.Max(1, (long)Math.Ceiling(started.Uptime.TotalSeconds)),
             db,
             services.GetRequiredService<AuditLog>().Count);
-        return Results.Json(response, BrokerJson.Default.HealthResponse, statusCode: db ? 200 : 503).ExecuteAsync(context);
+        await Results.Json(response, BrokerJson.Default.HealthResponse, statusCode: db ? 200 : 503).ExecuteAsync(context);
     }
 }

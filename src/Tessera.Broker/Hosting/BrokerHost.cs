@@ -21,12 +21,6 @@ using Tessera.Broker.Tokens;
 using Tessera.Errors;
 using Tessera.Keys;
 using Tessera.Storage.Agents;
-using Tessera.Storage.Audit;
-using Tessera.Storage.LaunchTokens;
-using Tessera.Storage.Nonces;
-using Tessera.Storage.Revocations;
-using Tessera.Storage.Platforms;
-using Tessera.Storage.Sqlite;
 
 namespace Tessera.Broker.Hosting;
 
@@ -123,17 +117,9 @@ public static class BrokerHost
         services.AddOptions<BrokerOptions>().Bind(configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsValidator>();
 
-        services.AddSingleton(_ => SqliteDatabase.Open(options.Db));
-        services.AddSingleton<SqliteLaunchTokenStore>();
-        services.AddSingleton<ILaunchTokenStore>(sp => sp.GetRequiredService<SqliteLaunchTokenStore>());
-        services.AddSingleton<INonceStore, SqliteNonceStore>();
-        services.AddSingleton<SqliteAgentStore>();
-        services.AddSingleton<IAgentStore>(sp => sp.GetRequiredService<SqliteAgentStore>());
-        services.AddSingleton<IRegistrationStore>(sp => sp.GetRequiredService<SqliteAgentStore>());
-        services.AddSingleton<IRevocationStore, SqliteRevocationStore>();
-        services.AddSingleton<IAuditStore, SqliteAuditStore>();
+        services.AddTesseraStorage(options);
 
-        services.AddSingleton(sp => SigningKeyFile.LoadOrCreate(options.SigningKeyPath, options.Algorithm, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => sp.GetRequiredKeyedService<ISigningKeyStorage>(KeyRotation.MainRing).LoadOrCreate(options.Algorithm));
         services.AddSingleton<ProfileKeys>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<RevocationList>();
@@ -142,11 +128,8 @@ public static class BrokerHost
         services.AddSingleton<Metrics.BrokerMetrics>();
         services.AddSingleton<RevocationFeed>();
         services.AddSingleton<KeyRotation>();
-        services.AddSingleton<Tessera.Storage.Clients.IClientStore, SqliteClientStore>();
         services.AddSingleton<Apps.ClientSecrets>();
         services.AddSingleton<Apps.AppAuthLimiter>();
-        services.AddSingleton<IPlatformStore, SqlitePlatformStore>();
-        services.AddSingleton<Tessera.Storage.Clients.IAssertionReplayStore, SqliteAssertionReplayStore>();
         services.AddSingleton<Credentials.ClientAssertionValidator>();
         services.AddSingleton<Credentials.ClientAuthenticator>();
         services.AddSingleton<Credentials.ExchangeLimiter>();

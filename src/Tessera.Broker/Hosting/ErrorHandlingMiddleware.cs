@@ -1,5 +1,5 @@
+using System.Data.Common;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Http;
@@ -29,7 +29,7 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
             string detail = error == ErrorCatalog.PayloadTooLarge ? "request body is too large" : "malformed request";
             await new ProblemResult(error, detail).ExecuteAsync(context);
         }
-        catch (Exception ex) when (!context.Response.HasStarted && ex is AuditUnavailableException or SqliteException)
+        catch (Exception ex) when (!context.Response.HasStarted && ex is AuditUnavailableException or DbException)
         {
             LogStorageFailure(logger, context.Request.Path.Value ?? "/", ex);
             (context.RequestServices.GetService(typeof(Metrics.BrokerMetrics)) as Metrics.BrokerMetrics)?.DbErrors.WithLabels(context.Request.Path.Value ?? "/").Inc();

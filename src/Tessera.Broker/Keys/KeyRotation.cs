@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Revocation;
@@ -8,11 +9,20 @@ namespace Tessera.Broker.Keys;
 /// <summary>
 /// Rotates the signing key: a new key becomes active, the previous ones stay published until
 /// every token they could have signed has expired (the key that replaced them is older than the
-/// longest token lifetime), then they are dropped. Every change is written to the key file and
-/// announced on the revocation stream so verifiers refetch the JWKS at once.
+/// longest token lifetime), then they are dropped. Every change is stored (the key file, or the
+/// database the replicas share) before it is used, and announced on the revocation stream so
+/// verifiers refetch the JWKS at once. With a shared database a change is a compare-and-set: a
+/// replica that lost to another reloads the winner's ring instead of overwriting it.
 /// </summary>
-public sealed class KeyRotation(SigningKeyRing ring, IOptions<BrokerOptions> options, TimeProvider time, RevocationFeed feed)
+public sealed class KeyRotation(
+    SigningKeyRing ring, IOptions<BrokerOptions> options, TimeProvider time, RevocationFeed feed, [FromKeyedServices(KeyRotation.MainRing)] ISigningKeyStorage storage)
 {
+    /// <summary>The name of the broker's own key ring in shared storage.</summary>
+    public const string MainRing = "main";
+
+    /// <summary>The name of the <c>mudraid</c> profile's RS256 ring in shared storage.</summary>
+    public const string ProfileRing = "profile";
+
     private readonly Lock _gate = new();
 
     /// <summary>When the key at <paramref name="index"/> of <see cref="SigningKeyRing.All"/> stops being published (null for the active key).</summary>
@@ -27,18 +37,7 @@ public sealed class KeyRotation(SigningKeyRing ring, IOptions<BrokerOptions> opt
     {
         lock (_gate)
         {
-            // Written to disk first: a key that signed tokens must never exist only in memory.
-            var next = SigningKey.Generate(options.Value.Algorithm, time.GetUtcNow());
-            var previous = ring.All;
-            SigningKeyFile.Write(options.Value.SigningKeyPath, [next, .. previous]);
-            ring.Rotate(next);
-            if (PruneLocked())
-            {
-                SigningKeyFile.Write(options.Value.SigningKeyPath, ring.All);
-            }
-
-            feed.NotifyKeysChanged();
-            return next;
+            return RotateLocked();
         }
     }
 
@@ -47,12 +46,18 @@ public sealed class KeyRotation(SigningKeyRing ring, IOptions<BrokerOptions> opt
     {
         lock (_gate)
         {
+            ReloadLocked();
             if (!PruneLocked())
             {
                 return false;
             }
 
-            SigningKeyFile.Write(options.Value.SigningKeyPath, ring.All);
+            if (!storage.TrySave(ring.All))
+            {
+                // Another replica changed the ring meanwhile (and prunes the same way): take its ring.
+                ReloadLocked();
+            }
+
             feed.NotifyKeysChanged();
             return true;
         }
@@ -62,12 +67,66 @@ public sealed class KeyRotation(SigningKeyRing ring, IOptions<BrokerOptions> opt
     public bool RotateIfDue()
     {
         int interval = options.Value.KeyRotationInterval;
-        if (interval <= 0 || ring.Active.CreatedAt.AddSeconds(interval) > time.GetUtcNow())
+        if (interval <= 0)
         {
             return false;
         }
 
-        Rotate();
+        lock (_gate)
+        {
+            // Replicas run this on the same schedule: the first rotates, the others see its key here.
+            ReloadLocked();
+            if (ring.Active.CreatedAt.AddSeconds(interval) > time.GetUtcNow())
+            {
+                return false;
+            }
+
+            RotateLocked();
+            return true;
+        }
+    }
+
+    /// <summary>Takes the stored ring when another replica changed it; true when it did.</summary>
+    public bool Reload()
+    {
+        lock (_gate)
+        {
+            return ReloadLocked();
+        }
+    }
+
+    private SigningKey RotateLocked()
+    {
+        while (true)
+        {
+            // Stored first: a key that signed tokens must never exist only in memory.
+            var next = SigningKey.Generate(options.Value.Algorithm, time.GetUtcNow());
+            if (!storage.TrySave([next, .. ring.All]))
+            {
+                ReloadLocked();
+                continue;
+            }
+
+            ring.Rotate(next);
+            if (PruneLocked() && !storage.TrySave(ring.All))
+            {
+                ReloadLocked();
+            }
+
+            feed.NotifyKeysChanged();
+            return next;
+        }
+    }
+
+    private bool ReloadLocked()
+    {
+        if (storage.ReloadIfChanged() is not { Count: > 0 } keys)
+        {
+            return false;
+        }
+
+        ring.Set(keys[0], keys.Skip(1));
+        feed.NotifyKeysChanged();
         return true;
     }
 

@@ -53,40 +53,19 @@ public static class SigningKeyFile
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
+        byte[] json = Serialize(keys);
         try
         {
             using (var stream = new FileStream(temp, options))
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
             {
-                writer.WriteStartObject();
-                writer.WriteNumber("version", 1);
-                writer.WriteStartArray("keys");
-                foreach (var key in keys)
-                {
-                    byte[] secret = key.ExportPrivateKey();
-                    try
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("kid", key.KeyId);
-                        writer.WriteString("alg", key.Algorithm.Name());
-                        writer.WriteString("created_at", key.CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-                        writer.WriteBase64String("private_key", secret);
-                        writer.WriteEndObject();
-                    }
-                    finally
-                    {
-                        CryptographicOperations.ZeroMemory(secret);
-                    }
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                stream.Write(json);
             }
 
             File.Move(temp, full, overwrite: true);
         }
         finally
         {
+            CryptographicOperations.ZeroMemory(json);
             if (File.Exists(temp))
             {
                 File.Delete(temp);
@@ -94,19 +73,72 @@ public static class SigningKeyFile
         }
     }
 
+    /// <summary>The key file's JSON for <paramref name="keys"/> (active first); it holds private keys, so the caller zeroes it after use.</summary>
+    public static byte[] Serialize(IReadOnlyList<SigningKey> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        // Sized for any ring in one allocation, so no outgrown copy of the private keys is left behind.
+        using var buffer = new MemoryStream(64 * 1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("version", 1);
+            writer.WriteStartArray("keys");
+            foreach (var key in keys)
+            {
+                byte[] secret = key.ExportPrivateKey();
+                try
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("kid", key.KeyId);
+                    writer.WriteString("alg", key.Algorithm.Name());
+                    writer.WriteString("created_at", key.CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                    writer.WriteBase64String("private_key", secret);
+                    writer.WriteEndObject();
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(secret);
+                }
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        byte[] json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length).ToArray();
+        CryptographicOperations.ZeroMemory(buffer.GetBuffer());
+        return json;
+    }
+
     /// <summary>Reads the keys of a key file, active first.</summary>
     /// <exception cref="InvalidOperationException">The file is not a valid key file.</exception>
     public static List<SigningKey> Read(string path)
     {
+        byte[] json = File.ReadAllBytes(path);
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return Parse(json, $"signing key file {path}");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(json);
+        }
+    }
+
+    /// <summary>Parses key file JSON; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="InvalidOperationException">Not valid key file JSON.</exception>
+    public static List<SigningKey> Parse(byte[] json, string source)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
             var result = new List<SigningKey>();
             foreach (var element in document.RootElement.GetProperty("keys").EnumerateArray())
             {
                 if (!SigningAlgorithms.TryParse(element.GetProperty("alg").GetString(), out var alg))
                 {
-                    throw new InvalidOperationException($"signing key file {path} names an unknown algorithm");
+                    throw new InvalidOperationException($"{source} names an unknown algorithm");
                 }
 
                 var created = DateTimeOffset.Parse(element.GetProperty("created_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
@@ -125,7 +157,7 @@ public static class SigningKeyFile
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or FormatException or CryptographicException or InvalidOperationException)
         {
-            throw new InvalidOperationException($"signing key file {path} is not a valid Tessera key file: {ex.GetType().Name}", ex);
+            throw new InvalidOperationException($"{source} is not a valid Tessera key file: {ex.GetType().Name}", ex);
         }
     }
 }

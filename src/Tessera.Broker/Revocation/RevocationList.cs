@@ -14,6 +14,7 @@ public sealed class RevocationList
     private readonly IRevocationStore _store;
     private readonly TimeProvider _time;
     private readonly RevocationFeed _feed;
+    private long _cursor;
 
     /// <summary>Creates an empty list over <paramref name="store"/>.</summary>
     public RevocationList(IRevocationStore store, TimeProvider time, RevocationFeed feed)
@@ -27,22 +28,37 @@ public sealed class RevocationList
     public int Count => _entries.Count;
 
     /// <summary>Loads every unexpired entry from the store.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    public Task LoadAsync(CancellationToken cancellationToken) => ReadNewAsync(cancellationToken);
+
+    /// <summary>
+    /// Makes live the entries committed after the last one read, by any broker sharing the store,
+    /// and wakes feed subscribers when there were any. Called by one loop at a time.
+    /// </summary>
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
-        long after = 0;
+        if (await ReadNewAsync(cancellationToken) > 0)
+        {
+            _feed.NotifyRevocation();
+        }
+    }
+
+    private async Task<int> ReadNewAsync(CancellationToken cancellationToken)
+    {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        int read = 0;
         while (true)
         {
-            var page = await _store.ListAsync(after, now, 1000, cancellationToken);
+            var page = await _store.ListAsync(_cursor, now, 1000, cancellationToken);
             foreach (var entry in page)
             {
-                _entries[(entry.Level, entry.Target)] = entry.ExpiresAtMs;
-                after = entry.Sequence;
+                _entries.AddOrUpdate((entry.Level, entry.Target), entry.ExpiresAtMs, (_, old) => Math.Max(old, entry.ExpiresAtMs));
+                _cursor = entry.Sequence;
             }
 
+            read += page.Count;
             if (page.Count < 1000)
             {
-                return;
+                return read;
             }
         }
     }

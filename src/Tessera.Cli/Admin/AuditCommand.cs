@@ -1,9 +1,10 @@
 using System.CommandLine;
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Tessera.Audit;
 using Tessera.Keys;
+using Tessera.Storage.PostgreSql;
 using Tessera.Storage.Sqlite;
 
 namespace Tessera.Cli.Admin;
@@ -31,7 +32,7 @@ internal static class AuditCommand
         var export = new Command("export", "Export the whole audit chain with its signed checkpoints as JSON Lines.") { exportBroker, file };
         export.SetAction((r, ct) => ExportAsync(r.GetValue(exportBroker)!, r.GetValue(file), output, error, ct));
 
-        var db = new Option<string?>("--db") { Description = "A broker's SQLite database file to verify (read-only)." };
+        var db = new Option<string?>("--db") { Description = "A broker's database to verify, read-only: its SQLite file, or its PostgreSQL URL (postgres://...) or connection string (Host=...)." };
         var fromExport = new Option<string?>("--from-export") { Description = "A file written by 'tessera audit export'." };
         var jwks = new Option<string?>("--jwks") { Description = "JWKS (file or http(s) URL) to check checkpoint signatures with." };
         var verifyJson = AdminCommand.JsonOption();
@@ -114,11 +115,15 @@ internal static class AuditCommand
         List<AuditCheckpoint> checkpoints;
         try
         {
-            (events, checkpoints) = db is not null ? SqliteAuditReader.ReadAll(db) : ReadExport(fromExport!);
+            (events, checkpoints) = db is null ? ReadExport(fromExport!)
+                : PostgreSqlConnectionString.IsPostgreSql(db) ? await PostgreSqlAuditReader.ReadAllAsync(db, cancellationToken)
+                : SqliteAuditReader.ReadAll(db);
         }
-        catch (Exception ex) when (ex is IOException or SqliteException or JsonException or FormatException or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or DbException or JsonException or FormatException or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException)
         {
-            await error.WriteLineAsync($"error: cannot read {(db ?? fromExport)}: {ex.Message}");
+            // Never echo a connection string: it may carry a password.
+            string source = db is not null && PostgreSqlConnectionString.IsPostgreSql(db) ? "the PostgreSQL database" : (db ?? fromExport)!;
+            await error.WriteLineAsync($"error: cannot read {source}: {ex.Message}");
             return 1;
         }
 

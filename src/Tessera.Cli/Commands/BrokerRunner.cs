@@ -27,7 +27,7 @@ internal static class BrokerRunner
             await error.WriteLineAsync("FATAL: " + ex.Failures.First());
             return 1;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidDataException or System.Data.Common.DbException)
         {
             await error.WriteLineAsync("FATAL: " + OneLine(ex));
             return 1;
@@ -41,7 +41,7 @@ internal static class BrokerRunner
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Data.Common.DbException)
         {
             await error.WriteLineAsync("FATAL: " + OneLine(ex));
             return 1;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Data.Sqlite;
+using Tessera.Storage.Health;
 
 namespace Tessera.Storage.Sqlite;
 
@@ -11,7 +12,7 @@ namespace Tessera.Storage.Sqlite;
 /// admits one writer at a time, so queuing here is cheaper and fairer than letting writers spin
 /// on SQLITE_BUSY, and many writes share one fsync.
 /// </summary>
-public sealed class SqliteDatabase : IDisposable
+public sealed class SqliteDatabase : IStorageHealth, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteWriteBatcher _writer;
@@ -135,6 +136,12 @@ public sealed class SqliteDatabase : IDisposable
         cmd.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
         return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     });
+
+    /// <inheritdoc />
+    public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(Ping());
+
+    /// <inheritdoc />
+    public Task<int> SchemaVersionAsync(CancellationToken cancellationToken) => Task.FromResult(SchemaVersion());
 
     private static void Migrate(SqliteConnection connection)
     {

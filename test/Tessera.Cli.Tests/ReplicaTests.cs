@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using NSec.Cryptography;
+using Tessera.Audit;
+using Tessera.Cli.Admin;
+using Tessera.Storage.PostgreSql;
+
+namespace Tessera.Cli.Tests;
+
+/// <summary>
+/// Two real <c>tessera serve</c> processes on one PostgreSQL database, as replicas behind a load
+/// balancer: single use holds across them, a revocation on one reaches the other's checks and
+/// feed within a second, and their audit events form one verifiable chain.
+/// </summary>
+public sealed class ReplicaTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
+
+    [PostgreSqlFact]
+    public async Task TwoReplicas_ShareSingleUseRevocationAndOneAuditChain()
+    {
+        await using var database = await PostgreSqlTestDatabase.CreateAsync();
+        string shared = TesseraProcess.TempDirectory();
+        var environment = Environment(database, shared);
+
+        // One after the other: the first creates the signing key and pepper files the second reuses
+        // (sharing keys through the database is for later).
+        using var a = await StartAsync(shared, environment);
+        using var b = await StartAsync(shared, environment);
+        using var clientA = new HttpClient { BaseAddress = new Uri(a.Url) };
+        using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
+        var replicas = new[] { clientA, clientB };
+
+        // 100 registrations race for one single-use launch token, half through each replica.
+        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "contended", ["read:data:*"], [], null, null, false, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        Assert.Equal(0, created.Code);
+        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => TryRegisterAsync(replicas[i % 2], launch, $"task-{i:D3}")));
+        var winner = Assert.Single(attempts, r => r.Status == HttpStatusCode.Created || r.Status == HttpStatusCode.OK);
+        Assert.All(attempts.Where(r => r != winner), r => Assert.Equal(HttpStatusCode.Unauthorized, r.Status));
+        Assert.True(await AgentRegistration.IsValidAsync(clientB, winner.AccessToken!));
+
+        // B's feed subscriber and B's validate both learn of a revocation made on A within a second.
+        using var stream = await clientB.GetAsync("/v1/revocations/stream", HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.StartsWith(": tessera revocation stream", await events.ReadLineAsync());
+        var streamed = ReadUntilAsync(events, winner.AgentId!);
+
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(0, (await Cli.RunAsync((o, e) => RevokeCommand.RunAsync(a.Url, "agent", winner.AgentId!, "compromised", false, o, e, CancellationToken.None, CliBroker.AdminSecret))).Code);
+        var revokedAt = clock.Elapsed;
+        while (await AgentRegistration.IsValidAsync(clientB, winner.AccessToken!))
+        {
+            Assert.True(clock.Elapsed - revokedAt < Deadline, "replica B still validates the token a second after A revoked it");
+            await Task.Delay(20);
+        }
+
+        Assert.True(clock.Elapsed - revokedAt < Deadline, $"validate on B refused after {(clock.Elapsed - revokedAt).TotalMilliseconds:F0} ms");
+        await streamed.WaitAsync(Deadline);
+        Assert.True(clock.Elapsed - revokedAt < Deadline + Deadline, "B's feed subscriber heard the revocation late");
+
+        // More traffic through both, then one chain in the database, intact.
+        var multi = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(b.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        string fleet = JsonNode.Parse(multi.Out)!["launch_token"]!.GetValue<string>();
+        var fleetAttempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => TryRegisterAsync(replicas[i % 2], fleet, $"fleet-{i:D3}")));
+        Assert.All(fleetAttempts, r => Assert.NotNull(r.AccessToken));
+        await Task.WhenAll(fleetAttempts.Select((r, i) => AgentRegistration.IsValidAsync(replicas[(i + 1) % 2], r.AccessToken!)));
+
+        // SIGKILL, no goodbye: every event of an acknowledged request is in the one chain all the same.
+        a.Dispose();
+        b.Dispose();
+        var (chain, checkpoints) = await PostgreSqlAuditReader.ReadAllAsync(database.ConnectionString, CancellationToken.None);
+        Assert.True(chain.Count >= 140, $"only {chain.Count} events");
+        Assert.Equal(AuditVerdict.Intact, AuditVerifier.Verify(chain, checkpoints, null).Verdict);
+        var registered = chain.Where(e => e.EventType == "agent_registered").Select(e => e.AgentId).ToHashSet(StringComparer.Ordinal);
+        Assert.All(fleetAttempts.Append(winner), r => Assert.Contains(r.AgentId!, registered));
+        var verify = await Cli.RunAsync((o, e) => AuditCommand.VerifyAsync(database.Url, null, null, false, o, e, CancellationToken.None));
+        Assert.True(verify.Code == 0, verify.ToString());
+    }
+
+    [PostgreSqlFact]
+    public async Task TwoReplicas_KeepOneChainAndEveryAcknowledgedEvent_When10000OperationsRunAndOneIsKilled()
+    {
+        const int operations = 10_000;
+        await using var database = await PostgreSqlTestDatabase.CreateAsync();
+        string shared = TesseraProcess.TempDirectory();
+        var environment = Environment(database, shared);
+        using var a = await StartAsync(shared, environment);
+        using var b = await StartAsync(shared, environment);
+        using var clientA = new HttpClient { BaseAddress = new Uri(a.Url) };
+        using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
+        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+
+        // Mixed traffic over both replicas: challenges, registrations, validations, renewals. At
+        // 60 % replica A is killed (SIGKILL) under load; the rest goes to B.
+        int next = -1;
+        int killed = 0;
+        var registered = new System.Collections.Concurrent.ConcurrentBag<string>();
+        int renewed = 0;
+        async Task WorkerAsync(int worker)
+        {
+            string? token = null;
+            while (true)
+            {
+                int k = Interlocked.Increment(ref next);
+                if (k >= operations)
+                {
+                    return;
+                }
+
+                if (k == operations * 6 / 10 && Interlocked.Exchange(ref killed, 1) == 0)
+                {
+                    a.Dispose();
+                }
+
+                var client = Volatile.Read(ref killed) == 1 || k % 2 == 0 ? clientB : clientA;
+                try
+                {
+                    if (token is null || k % 5 == 0)
+                    {
+                        var r = await TryRegisterAsync(client, launch, $"load-{worker:D2}-{k:D5}");
+                        Assert.NotNull(r.AccessToken);
+                        registered.Add(r.AgentId!);
+                        token = r.AccessToken;
+                    }
+                    else if (k % 5 == 2)
+                    {
+                        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/token/renew") { Content = JsonContent.Create(new JsonObject()) };
+                        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+                        using var response = await client.SendAsync(request);
+                        if (response.IsSuccessStatusCode)
+                        {
+                            token = (await response.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!.GetValue<string>();
+                            Interlocked.Increment(ref renewed);
+                        }
+                    }
+                    else if (k % 5 == 4)
+                    {
+                        (await client.GetAsync("/v1/challenge")).Dispose();
+                    }
+                    else
+                    {
+                        await AgentRegistration.IsValidAsync(client, token);
+                    }
+                }
+                catch (HttpRequestException) when (client == clientA && Volatile.Read(ref killed) == 1)
+                {
+                    // In flight to the killed replica: never acknowledged.
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(w => Task.Run(() => WorkerAsync(w))));
+        b.Dispose();
+
+        var (chain, checkpoints) = await PostgreSqlAuditReader.ReadAllAsync(database.ConnectionString, CancellationToken.None);
+        Assert.Equal(AuditVerdict.Intact, AuditVerifier.Verify(chain, checkpoints, null).Verdict);
+        var inChain = chain.Where(e => e.EventType == "agent_registered").Select(e => e.AgentId).ToHashSet(StringComparer.Ordinal);
+        Assert.All(registered, id => Assert.Contains(id, inChain));
+        Assert.True(chain.Count(e => e.EventType == "token_renewed") >= renewed);
+        Assert.True(registered.Count >= operations / 5, $"only {registered.Count} registrations");
+        var verify = await Cli.RunAsync((o, e) => AuditCommand.VerifyAsync(database.Url, null, null, false, o, e, CancellationToken.None));
+        Assert.True(verify.Code == 0, verify.ToString());
+    }
+
+    [PostgreSqlFact]
+    public async Task TwoReplicas_SignWithAndPublishTheSameKeys_AndARotationOnOneReachesTheOther()
+    {
+        await using var database = await PostgreSqlTestDatabase.CreateAsync();
+        string shared = TesseraProcess.TempDirectory();
+        var environmentA = Environment(database, shared);
+        environmentA["TESSERA_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray());
+        environmentA["TESSERA_SECRET_PEPPER"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 3)).ToArray());
+        environmentA["TESSERA_SIGNING_KEY_PATH"] = Path.Combine(shared, "a", "signing-key.json");
+        var environmentB = new Dictionary<string, string?>(environmentA) { ["TESSERA_SIGNING_KEY_PATH"] = Path.Combine(shared, "b", "signing-key.json") };
+
+        // Started together: both race to store the first key; one wins, the other loads it.
+        var started = await Task.WhenAll(StartAsync(shared, environmentA), StartAsync(shared, environmentB));
+        using var a = started[0];
+        using var b = started[1];
+        using var clientA = new HttpClient { BaseAddress = new Uri(a.Url) };
+        using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
+        Assert.Equal(await KidsAsync(clientA), await KidsAsync(clientB));
+
+        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        var before = await TryRegisterAsync(clientA, launch, "task-keys-0");
+        Assert.True(await AgentRegistration.IsValidAsync(clientB, before.AccessToken!));
+
+        // A rotates; B publishes the new key, tells its feed subscribers and accepts A's new tokens within a second.
+        using var stream = await clientB.GetAsync("/v1/revocations/stream", HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.StartsWith(": tessera revocation stream", await events.ReadLineAsync());
+        var keysEvent = ReadUntilLineAsync(events, "event: keys");
+        var rotated = await Cli.RunAsync((o, e) => KeysCommand.RunAsync(a.Url, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        Assert.True(rotated.Code == 0, rotated.ToString());
+        var clock = Stopwatch.StartNew();
+        string newKid = Header((await TryRegisterAsync(clientA, launch, "task-keys-1")).AccessToken!)["kid"]!.GetValue<string>();
+        Assert.NotEqual(Header(before.AccessToken!)["kid"]!.GetValue<string>(), newKid);
+        while (!(await KidsAsync(clientB)).Contains(newKid))
+        {
+            Assert.True(clock.Elapsed < Deadline, "replica B does not publish A's new key a second after the rotation");
+            await Task.Delay(20);
+        }
+
+        await keysEvent.WaitAsync(Deadline);
+        var after = await TryRegisterAsync(clientA, launch, "task-keys-2");
+        Assert.Equal(newKid, Header(after.AccessToken!)["kid"]!.GetValue<string>());
+        Assert.True(await AgentRegistration.IsValidAsync(clientB, after.AccessToken!));
+        Assert.True(await AgentRegistration.IsValidAsync(clientB, before.AccessToken!));
+        Assert.Equal(await KidsAsync(clientA), await KidsAsync(clientB));
+
+        // The keys are in the database, sealed; no replica wrote a key file.
+        Assert.False(File.Exists(environmentA["TESSERA_SIGNING_KEY_PATH"]));
+        Assert.False(File.Exists(environmentB["TESSERA_SIGNING_KEY_PATH"]));
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new Npgsql.NpgsqlCommand("SELECT version, sealed FROM key_rings WHERE name = 'main'", connection);
+        await using var reader = await query.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(2, reader.GetInt64(0));
+        Assert.Equal(-1, reader.GetFieldValue<byte[]>(1).AsSpan().IndexOf("private_key"u8));
+    }
+
+    private static async Task<List<string>> KidsAsync(HttpClient client)
+    {
+        var jwks = JsonNode.Parse(await client.GetStringAsync("/.well-known/jwks.json"))!;
+        return [.. jwks["keys"]!.AsArray().Select(k => k!["kid"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+    }
+
+    private static JsonObject Header(string jwt)
+    {
+        string header = jwt.Split('.')[0].Replace('-', '+').Replace('_', '/');
+        header += new string('=', (4 - (header.Length % 4)) % 4);
+        return JsonNode.Parse(Convert.FromBase64String(header))!.AsObject();
+    }
+
+    private static Dictionary<string, string?> Environment(PostgreSqlTestDatabase database, string shared) => new()
+    {
+        ["TESSERA_ADMIN_SECRET"] = CliBroker.AdminSecret,
+        ["TESSERA_BCRYPT_COST"] = "4",
+        ["TESSERA_DB"] = database.Url,
+        ["TESSERA_SIGNING_KEY_PATH"] = Path.Combine(shared, "signing-key.json"),
+        ["TESSERA_SECRET_PEPPER_PATH"] = Path.Combine(shared, "pepper"),
+        ["TESSERA_ISSUER"] = "http://tessera.replicas.test",
+        ["TESSERA_TRUST_DOMAIN"] = "tessera.test",
+        ["TESSERA_PUBLIC_RATE"] = "100000",
+        ["TESSERA_PUBLIC_BURST"] = "100000",
+        ["TESSERA_ADMIN_AUTH_RATE"] = "100000",
+        ["TESSERA_ADMIN_AUTH_BURST"] = "100000",
+    };
+
+    private static async Task<Replica> StartAsync(string directory, Dictionary<string, string?> environment)
+    {
+        string url = $"http://127.0.0.1:{TesseraProcess.FreePort()}";
+        var process = TesseraProcess.Start(directory, environment, "serve", "--urls", url);
+        try
+        {
+            await process.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+
+        return new Replica(process, url);
+    }
+
+    private static async Task ReadUntilAsync(StreamReader events, string target)
+    {
+        while (await events.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal) && line.Contains(target, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("the revocation stream ended");
+    }
+
+    private static async Task ReadUntilLineAsync(StreamReader events, string expected)
+    {
+        while (await events.ReadLineAsync() is { } line)
+        {
+            if (line == expected)
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("the revocation stream ended");
+    }
+
+    private static async Task<Registered> TryRegisterAsync(HttpClient client, string launchToken, string taskId)
+    {
+        using var key = Key.Create(SignatureAlgorithm.Ed25519);
+        var challenge = await client.GetFromJsonAsync<JsonObject>("/v1/challenge");
+        string nonce = challenge!["nonce"]!.GetValue<string>();
+        var body = new JsonObject
+        {
+            ["launch_token"] = launchToken,
+            ["nonce"] = nonce,
+            ["public_key"] = Convert.ToBase64String(key.PublicKey.Export(KeyBlobFormat.RawPublicKey)),
+            ["signature"] = Convert.ToBase64String(SignatureAlgorithm.Ed25519.Sign(key, Convert.FromHexString(nonce))),
+            ["orch_id"] = "orch-replicas",
+            ["task_id"] = taskId,
+            ["requested_scope"] = new JsonArray("read:data:x"),
+        };
+        using var response = await client.PostAsJsonAsync("/v1/register", body);
+        if (!response.IsSuccessStatusCode)
+        {
+            return new Registered(response.StatusCode, null, null);
+        }
+
+        var json = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        return new Registered(response.StatusCode, json["agent_id"]!.GetValue<string>(), json["access_token"]!.GetValue<string>());
+    }
+
+    /// <summary>A running replica; disposing kills it (SIGKILL), once.</summary>
+    private sealed class Replica(TesseraProcess process, string url) : IDisposable
+    {
+        private int _disposed;
+
+        public string Url { get; } = url;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                process.Dispose();
+            }
+        }
+    }
+
+    private sealed record Registered(HttpStatusCode Status, string? AgentId, string? AccessToken);
+}
