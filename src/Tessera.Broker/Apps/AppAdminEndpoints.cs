@@ -41,8 +41,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task CreateAsync(HttpContext context)
     {
-        var (s, ok) = await AuthorizeAsync(context);
-        if (!ok)
+        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
         {
             return;
         }
@@ -90,7 +89,7 @@ internal static partial class AppAdminEndpoints
             CreatedAtMs = now,
             UpdatedAtMs = now,
         };
-        if (!await s.Store.CreateAsync(record, context.RequestAborted))
+        if (!await s.Clients.CreateAsync(record, context.RequestAborted))
         {
             await new ProblemResult(ErrorCatalog.Conflict, $"an app named '{request.Name}' already exists", "pick another name, or update the existing app").ExecuteAsync(context);
             return;
@@ -107,21 +106,19 @@ internal static partial class AppAdminEndpoints
 
     private static async Task ListAsync(HttpContext context)
     {
-        var (s, ok) = await AuthorizeAsync(context);
-        if (!ok)
+        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
         {
             return;
         }
 
-        var apps = await s.Store.ListAsync(Kind, context.RequestAborted);
+        var apps = await s.Clients.ListAsync(Kind, context.RequestAborted);
         var views = apps.Select(View).ToArray();
         await Results.Json(new AppListResponse(views, views.Length), BrokerJson.Default.AppListResponse).ExecuteAsync(context);
     }
 
     private static async Task GetAsync(HttpContext context)
     {
-        var (s, ok) = await AuthorizeAsync(context);
-        if (!ok)
+        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
         {
             return;
         }
@@ -135,8 +132,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task UpdateAsync(HttpContext context)
     {
-        var (s, ok) = await AuthorizeAsync(context);
-        if (!ok)
+        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
         {
             return;
         }
@@ -185,8 +181,8 @@ internal static partial class AppAdminEndpoints
             return;
         }
 
-        await s.Store.UpdateAsync(app.EntityId, scopes?.ToArray(), request.TokenTtl, s.Time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
-        var updated = (await s.Store.FindByEntityIdAsync(app.EntityId, context.RequestAborted))!;
+        await s.Clients.UpdateAsync(app.EntityId, scopes?.ToArray(), request.TokenTtl, s.Time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
+        var updated = (await s.Clients.FindByEntityIdAsync(app.EntityId, context.RequestAborted))!;
         await s.Audit.RecordAsync(
             AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, "success", $"app updated | app_id={app.EntityId} | scopes={string.Join(',', updated.Scopes)} | token_ttl={updated.TokenTtl}"),
             cancellationToken: context.RequestAborted);
@@ -195,8 +191,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task DeleteAsync(HttpContext context)
     {
-        var (s, ok) = await AuthorizeAsync(context);
-        if (!ok)
+        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
         {
             return;
         }
@@ -208,7 +203,7 @@ internal static partial class AppAdminEndpoints
         }
 
         var now = s.Time.GetUtcNow();
-        await s.Store.SetStatusAsync(app.EntityId, "inactive", now.ToUnixTimeMilliseconds(), context.RequestAborted);
+        await s.Clients.SetStatusAsync(app.EntityId, "inactive", now.ToUnixTimeMilliseconds(), context.RequestAborted);
 
         // Its app tokens and its agents' tokens stop working now, not at their expiry.
         long expires = now.AddSeconds(s.Options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
@@ -221,29 +216,13 @@ internal static partial class AppAdminEndpoints
 
     private static async Task RotateSecretAsync(HttpContext context)
     {
-        var (s, ok) = await AuthorizeAsync(context);
-        if (!ok)
+        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
         {
             return;
         }
 
-        RotateSecretRequest request = new();
-        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        if (await AdminRequest.ReadGraceAsync(context, s) is not { } grace)
         {
-            var body = await JsonBody.ReadAsync(context, BrokerJson.Default.RotateSecretRequest, s.Options.MaxBodyBytes);
-            if (body.Failure is { } bad)
-            {
-                await ProblemResult.From(bad).ExecuteAsync(context);
-                return;
-            }
-
-            request = body.Value!;
-        }
-
-        int grace = request.GraceSeconds ?? s.Options.SecretRotationGrace;
-        if (grace is < 0 or > 30 * 86400)
-        {
-            await new ProblemResult(ErrorCatalog.InvalidRequest, "grace_seconds must be between 0 and 2592000").ExecuteAsync(context);
             return;
         }
 
@@ -262,17 +241,17 @@ internal static partial class AppAdminEndpoints
         string secret = ClientSecrets.NewSecret();
         long now = s.Time.GetUtcNow().ToUnixTimeMilliseconds();
         long? until = grace > 0 ? now + (grace * 1000L) : null;
-        await s.Store.RotateSecretAsync(app.EntityId, s.Secrets.Hash(secret), until, now, context.RequestAborted);
+        await s.Clients.RotateSecretAsync(app.EntityId, s.Secrets.Hash(secret), until, now, context.RequestAborted);
         await s.Audit.RecordAsync(
             AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, "success", $"app secret rotated | app_id={app.EntityId} | grace_seconds={grace}"),
             cancellationToken: context.RequestAborted);
         await Results.Json(new AppSecretResponse(app.EntityId, app.ClientId, secret, until is null ? null : Rfc3339(until.Value)), BrokerJson.Default.AppSecretResponse).ExecuteAsync(context);
     }
 
-    private static async Task<ClientRecord?> FindAsync(HttpContext context, Services s)
+    private static async Task<ClientRecord?> FindAsync(HttpContext context, AdminRequest s)
     {
         string id = context.Request.RouteValues["id"] as string ?? "";
-        var app = id.Length <= 128 ? await s.Store.FindByEntityIdAsync(id, context.RequestAborted) : null;
+        var app = id.Length <= 128 ? await s.Clients.FindByEntityIdAsync(id, context.RequestAborted) : null;
         if (app is null || app.Kind != Kind)
         {
             await new ProblemResult(ErrorCatalog.NotFound, "app not found").ExecuteAsync(context);
@@ -321,17 +300,6 @@ internal static partial class AppAdminEndpoints
     internal static string Rfc3339(long ms) =>
         DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static async Task<(Services Services, bool Ok)> AuthorizeAsync(HttpContext context)
-    {
-        var sp = context.RequestServices;
-        var s = new Services(
-            sp.GetRequiredService<IClientStore>(), sp.GetRequiredService<ClientSecrets>(), sp.GetRequiredService<AuditLog>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value);
-        return (s, await sp.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, AppsScope) is not null);
-    }
-
     [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
-
-    private sealed record Services(IClientStore Store, ClientSecrets Secrets, AuditLog Audit, TimeProvider Time, BrokerOptions Options);
 }
