@@ -698,4 +698,89 @@ public sealed class TokenForgeryTests
             Validate(Jwt.Sign(Key, Jwt.HeaderFor(Key), payload.ToString()));
         }
     }
+
+    [Fact]
+    public void Validate_ReadsClaims_WhenNamesAndValuesAreEscaped()
+    {
+        // The fast paths (names by length, scope split from bytes, known issuer reused) must agree
+        // with a full JSON reading when the signer chose escapes.
+        string payload = Jwt.Payload(Jwt.Now).ToJsonString()
+            .Replace("\"sub\":", "\"\\u0073ub\":", StringComparison.Ordinal)
+            .Replace("\"scope\":\"read:data:customer-123 orders:read\"", "\"scop\\u0065\":\"read:data:customer-123\\u0020orders:read\"", StringComparison.Ordinal)
+            .Replace("\"iss\":\"h", "\"iss\":\"\\u0068", StringComparison.Ordinal);
+        Assert.Contains("\\u0073ub", payload, StringComparison.Ordinal);
+        Assert.Contains("scop\\u0065", payload, StringComparison.Ordinal);
+        Assert.Contains("\\u0068", payload, StringComparison.Ordinal);
+
+        var result = _verifier.Validate(Jwt.Sign(Key, Jwt.HeaderFor(Key), payload), Jwt.Now);
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Equal(Jwt.Subject, result.Claims.Subject);
+        Assert.Equal(Jwt.Issuer, result.Claims.Issuer);
+        Assert.Equal(["read:data:customer-123", "orders:read"], result.Claims.Scope);
+    }
+
+    [Fact]
+    public void Validate_ReturnsMissingClaim_WhenSignedScopeIsNotUtf8()
+    {
+        byte[] payload = Encoding.UTF8.GetBytes(Jwt.Payload(Jwt.Now).ToJsonString());
+        int at = Encoding.UTF8.GetString(payload).IndexOf("orders:read", StringComparison.Ordinal);
+        Assert.True(at > 0);
+        payload[at] = 0xC3;
+        payload[at + 1] = 0x28;
+        string token = Jwt.SignSegments(Key, Jwt.B64(Jwt.HeaderFor(Key)), Jwt.B64(payload));
+
+        var result = Jwt.ValidateNoThrow(_verifier, token, Jwt.Now);
+
+        Assert.Equal(TokenError.MissingClaim, result.Error);
+    }
+
+    [Theory]
+    [InlineData("alg")]
+    [InlineData("kid")]
+    [InlineData("typ")]
+    public void Validate_ReturnsMalformed_WhenHeaderRepeatsAMember(string member)
+    {
+        string header = member switch
+        {
+            "alg" => $$"""{"alg":"EdDSA","kid":"{{Key.KeyId}}","alg":"EdDSA"}""",
+            "kid" => $$"""{"alg":"EdDSA","kid":"{{Key.KeyId}}","kid":"{{Key.KeyId}}"}""",
+            _ => $$"""{"alg":"EdDSA","kid":"{{Key.KeyId}}","typ":"at+jwt","typ":"at+jwt"}""",
+        };
+
+        AssertRefused(Jwt.Sign(Key, header, Jwt.Payload(Jwt.Now).ToJsonString()), TokenError.Malformed);
+    }
+
+    [Fact]
+    public void Validate_FindsTheKey_WhenTokensAlternateBetweenKeyIds()
+    {
+        // The verifier remembers the last key id it decoded; alternating must never mix keys up.
+        var other = SigningKey.Generate(SigningAlgorithm.EdDSA, Jwt.Now);
+        var ring = new SigningKeyRing(Key, [other]);
+        var verifier = Jwt.Verifier(SigningAlgorithm.EdDSA, ring);
+        string first = new TokenSigner().Sign(Jwt.Claims(Jwt.Now), Key);
+        string second = new TokenSigner().Sign(Jwt.Claims(Jwt.Now), other);
+        string forged = Jwt.SignSegments(other, Jwt.B64(Jwt.HeaderFor(Key)), Jwt.Segments(first)[1]);
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(verifier.Validate(first, Jwt.Now).IsValid);
+            Assert.True(verifier.Validate(second, Jwt.Now).IsValid);
+            Assert.Equal(TokenError.BadSignature, verifier.Validate(forged, Jwt.Now).Error);
+        }
+    }
+
+    [Fact]
+    public void Validate_Accepts_WhenHeaderValuesAreEscapedByAnotherSigner()
+    {
+        // System.Text.Json (and so IdentityModel) writes "+" as \u002B.
+        string header = $$"""{"alg":"EdDSA","kid":"{{Key.KeyId}}","typ":"at\u002Bjwt"}""";
+
+        var result = _verifier.Validate(Jwt.Sign(Key, header, Jwt.Payload(Jwt.Now).ToJsonString()), Jwt.Now);
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.True(TokenVerifier.TryReadUnverifiedHeader(Jwt.Sign(Key, header, "{}"), 8192, out string? alg, out string? kid));
+        Assert.Equal("EdDSA", alg);
+        Assert.Equal(Key.KeyId, kid);
+    }
 }

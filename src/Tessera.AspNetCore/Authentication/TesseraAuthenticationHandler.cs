@@ -47,24 +47,33 @@ public sealed class TesseraAuthenticationHandler(
             return await SucceedAsync(known!);
         }
 
-        if (!TokenVerifier.TryReadUnverifiedHeader(token, Options.MaxTokenLength, out string? alg, out string? kid) ||
-            !string.Equals(alg, algorithm.Name(), StringComparison.Ordinal) || string.IsNullOrEmpty(kid))
+        // While the cached keys are fresh, one pass does it all (the header is read once); only a
+        // kid the cache does not hold, or keys past their TTL, take the path that may fetch.
+        var now = TimeProvider.GetUtcNow();
+        bool fresh = cache.IsFresh(now);
+        var result = fresh ? verifier.Validate(token, now) : default;
+        if (!fresh || result.Error == TokenError.UnknownKey)
         {
-            return await FailAsync(VerifierError.InvalidToken, "malformed token or algorithm not allowed");
+            if (!TokenVerifier.TryReadUnverifiedHeader(token, Options.MaxTokenLength, out string? alg, out string? kid) ||
+                !string.Equals(alg, algorithm.Name(), StringComparison.Ordinal) || string.IsNullOrEmpty(kid))
+            {
+                return await FailAsync(VerifierError.InvalidToken, "malformed token or algorithm not allowed");
+            }
+
+            var lookup = await cache.EnsureAsync(kid, Context.RequestAborted);
+            if (lookup == JwksLookup.Unavailable)
+            {
+                return await FailAsync(VerifierError.JwksUnavailable, null);
+            }
+
+            if (lookup == JwksLookup.UnknownKey)
+            {
+                return await FailAsync(VerifierError.InvalidToken, "unknown signing key");
+            }
+
+            result = verifier.Validate(token, TimeProvider.GetUtcNow());
         }
 
-        var lookup = await cache.EnsureAsync(kid, Context.RequestAborted);
-        if (lookup == JwksLookup.Unavailable)
-        {
-            return await FailAsync(VerifierError.JwksUnavailable, null);
-        }
-
-        if (lookup == JwksLookup.UnknownKey)
-        {
-            return await FailAsync(VerifierError.InvalidToken, "unknown signing key");
-        }
-
-        var result = verifier.Validate(token, TimeProvider.GetUtcNow());
         if (!result.IsValid)
         {
             if (result.Error is TokenError.Expired or TokenError.WrongAudience)

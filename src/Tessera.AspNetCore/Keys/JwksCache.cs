@@ -40,6 +40,9 @@ public sealed class JwksCache : IVerificationKeySource
     /// <inheritdoc />
     public bool TryGetKey(string keyId, out VerificationKey? key) => _snapshot.Keys.TryGetValue(keyId, out key);
 
+    /// <summary>True while the cached keys are within their TTL: a known <c>kid</c> can be used without <see cref="EnsureAsync"/>.</summary>
+    public bool IsFresh(DateTimeOffset now) => _snapshot.FetchedAt + _options.RefreshInterval > now;
+
     /// <summary>Makes sure the key for <paramref name="keyId"/> is cached if the broker publishes it.</summary>
     public async Task<JwksLookup> EnsureAsync(string keyId, CancellationToken cancellationToken)
     {

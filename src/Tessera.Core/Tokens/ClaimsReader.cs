@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using System.Text.Json;
 
 namespace Tessera.Tokens;
@@ -6,12 +7,16 @@ namespace Tessera.Tokens;
 /// <summary>Reads a verified JWT payload into <see cref="AccessTokenClaims"/> with one forward pass.</summary>
 internal static class ClaimsReader
 {
-    public static bool TryRead(ReadOnlySpan<byte> json, [NotNullWhen(true)] out AccessTokenClaims? claims, [NotNullWhen(false)] out string? error)
+    // Throws on invalid UTF-8 instead of substituting U+FFFD, as Utf8JsonReader.GetString does.
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static bool TryRead(ReadOnlySpan<byte> json, KnownClaimValues known, [NotNullWhen(true)] out AccessTokenClaims? claims, [NotNullWhen(false)] out string? error)
     {
         claims = null;
-        string? iss = null, sub = null, jti = null, scope = null, clientId = null, taskId = null, orchId = null;
+        string? iss = null, sub = null, jti = null, clientId = null, taskId = null, orchId = null;
         long? exp = null, nbf = null, iat = null;
         List<string>? aud = null;
+        List<string>? scope = null;
         List<string>? scopes = null;
         List<DelegationRecord>? chain = null;
         string? chainHash = null;
@@ -28,82 +33,62 @@ internal static class ClaimsReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("iss"u8))
+                switch (NameOf(ref reader))
                 {
-                    iss = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("sub"u8))
-                {
-                    sub = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("jti"u8))
-                {
-                    jti = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("scope"u8))
-                {
-                    scope = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("scopes"u8))
-                {
-                    scopes = ReadStringArray(ref reader);
-                }
-                else if (reader.ValueTextEquals("client_id"u8))
-                {
-                    clientId = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("task_id"u8))
-                {
-                    taskId = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("orch_id"u8))
-                {
-                    orchId = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("exp"u8))
-                {
-                    exp = ReadTime(ref reader);
-                }
-                else if (reader.ValueTextEquals("nbf"u8))
-                {
-                    nbf = ReadTime(ref reader);
-                }
-                else if (reader.ValueTextEquals("iat"u8))
-                {
-                    iat = ReadTime(ref reader);
-                }
-                else if (reader.ValueTextEquals("delegation_chain"u8))
-                {
-                    chain = ReadChain(ref reader);
-                }
-                else if (reader.ValueTextEquals("app_id"u8))
-                {
-                    appId = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("chain_hash"u8))
-                {
-                    chainHash = ReadString(ref reader);
-                }
-                else if (reader.ValueTextEquals("aud"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
-                    {
-                        aud = [reader.GetString()!];
-                    }
-                    else
-                    {
-                        aud = ReadStringArrayAfterStart(ref reader);
-                    }
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
+                    case Claim.Iss:
+                        iss = ReadKnownString(ref reader, known);
+                        break;
+                    case Claim.Sub:
+                        sub = ReadString(ref reader);
+                        break;
+                    case Claim.Jti:
+                        jti = ReadString(ref reader);
+                        break;
+                    case Claim.Scope:
+                        scope = ReadScope(ref reader);
+                        break;
+                    case Claim.Scopes:
+                        scopes = ReadStringArray(ref reader);
+                        break;
+                    case Claim.ClientId:
+                        clientId = ReadString(ref reader);
+                        break;
+                    case Claim.TaskId:
+                        taskId = ReadString(ref reader);
+                        break;
+                    case Claim.OrchId:
+                        orchId = ReadString(ref reader);
+                        break;
+                    case Claim.Exp:
+                        exp = ReadTime(ref reader);
+                        break;
+                    case Claim.Nbf:
+                        nbf = ReadTime(ref reader);
+                        break;
+                    case Claim.Iat:
+                        iat = ReadTime(ref reader);
+                        break;
+                    case Claim.DelegationChain:
+                        chain = ReadChain(ref reader);
+                        break;
+                    case Claim.AppId:
+                        appId = ReadString(ref reader);
+                        break;
+                    case Claim.ChainHash:
+                        chainHash = ReadString(ref reader);
+                        break;
+                    case Claim.Aud:
+                        reader.Read();
+                        aud = reader.TokenType == JsonTokenType.String ? [Known(ref reader, known)] : ReadStringArrayAfterStart(ref reader, known);
+                        break;
+                    default:
+                        reader.Read();
+                        reader.Skip();
+                        break;
                 }
             }
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or DecoderFallbackException)
         {
             error = "payload claims are malformed";
             return false;
@@ -118,7 +103,7 @@ internal static class ClaimsReader
         List<string> scopeList;
         if (scope is not null)
         {
-            scopeList = [.. scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+            scopeList = scope;
             if (scopes is not null && !SameSet(scopeList, scopes))
             {
                 error = "scope and scopes claims disagree";
@@ -249,13 +234,102 @@ internal static class ClaimsReader
         return (long)Math.Floor(d);
     }
 
+    // Property names dispatched by length and bytes rather than a chain of comparisons (this runs
+    // for every claim of every token the uncached path verifies). An escaped name is unescaped first.
+    private static Claim NameOf(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return Classify(reader.ValueSpan);
+        }
+
+        if (reader.ValueSpan.Length > 64)
+        {
+            return Claim.Other;
+        }
+
+        Span<byte> unescaped = stackalloc byte[64];
+        int length = reader.CopyString(unescaped);
+        return Classify(unescaped[..length]);
+    }
+
+    private static Claim Classify(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        3 => (name[0], name[1], name[2]) switch
+        {
+            ((byte)'i', (byte)'s', (byte)'s') => Claim.Iss,
+            ((byte)'s', (byte)'u', (byte)'b') => Claim.Sub,
+            ((byte)'a', (byte)'u', (byte)'d') => Claim.Aud,
+            ((byte)'e', (byte)'x', (byte)'p') => Claim.Exp,
+            ((byte)'n', (byte)'b', (byte)'f') => Claim.Nbf,
+            ((byte)'i', (byte)'a', (byte)'t') => Claim.Iat,
+            ((byte)'j', (byte)'t', (byte)'i') => Claim.Jti,
+            _ => Claim.Other,
+        },
+        5 when name.SequenceEqual("scope"u8) => Claim.Scope,
+        6 when name.SequenceEqual("scopes"u8) => Claim.Scopes,
+        6 when name.SequenceEqual("app_id"u8) => Claim.AppId,
+        7 when name.SequenceEqual("task_id"u8) => Claim.TaskId,
+        7 when name.SequenceEqual("orch_id"u8) => Claim.OrchId,
+        9 when name.SequenceEqual("client_id"u8) => Claim.ClientId,
+        10 when name.SequenceEqual("chain_hash"u8) => Claim.ChainHash,
+        16 when name.SequenceEqual("delegation_chain"u8) => Claim.DelegationChain,
+        _ => Claim.Other,
+    };
+
+    private static string ReadKnownString(ref Utf8JsonReader reader, KnownClaimValues known)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new FormatException("expected a string");
+        }
+
+        return Known(ref reader, known);
+    }
+
+    // The configured issuer or audience, when the value is one of them, without a new string.
+    private static string Known(ref Utf8JsonReader reader, KnownClaimValues known) =>
+        !reader.ValueIsEscaped && known.Find(reader.ValueSpan) is { } value ? value : reader.GetString()!;
+
+    // The space-delimited scope claim, split straight from the token's bytes.
+    private static List<string> ReadScope(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new FormatException("expected a string");
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            return [.. reader.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+        }
+
+        var rest = reader.ValueSpan;
+        var list = new List<string>(rest.Count((byte)' ') + 1);
+        while (!rest.IsEmpty)
+        {
+            int space = rest.IndexOf((byte)' ');
+            var part = space < 0 ? rest : rest[..space];
+            if (!part.IsEmpty)
+            {
+                list.Add(Utf8.GetString(part));
+            }
+
+            rest = space < 0 ? default : rest[(space + 1)..];
+        }
+
+        return list;
+    }
+
     private static List<string> ReadStringArray(ref Utf8JsonReader reader)
     {
         reader.Read();
-        return ReadStringArrayAfterStart(ref reader);
+        return ReadStringArrayAfterStart(ref reader, null);
     }
 
-    private static List<string> ReadStringArrayAfterStart(ref Utf8JsonReader reader)
+    private static List<string> ReadStringArrayAfterStart(ref Utf8JsonReader reader, KnownClaimValues? known)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
@@ -270,9 +344,29 @@ internal static class ClaimsReader
                 throw new FormatException("expected strings");
             }
 
-            list.Add(reader.GetString()!);
+            list.Add(known is null ? reader.GetString()! : Known(ref reader, known));
         }
 
         return list;
+    }
+
+    private enum Claim
+    {
+        Other,
+        Iss,
+        Sub,
+        Aud,
+        Exp,
+        Nbf,
+        Iat,
+        Jti,
+        Scope,
+        Scopes,
+        ClientId,
+        TaskId,
+        OrchId,
+        AppId,
+        ChainHash,
+        DelegationChain,
     }
 }

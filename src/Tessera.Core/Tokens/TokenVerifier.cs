@@ -18,6 +18,11 @@ public sealed class TokenVerifier
     private readonly IVerificationKeySource _keys;
     private readonly TokenVerifierOptions _options;
     private readonly byte[] _algorithmName;
+    private readonly KnownClaimValues _knownValues;
+
+    // The last key id seen, so the common case (every token from the current key) looks the key
+    // up without decoding its id into a new string. Replaced whole, never mutated.
+    private volatile KeyIdMemo? _lastKeyId;
 
     /// <summary>Creates a verifier over a key source.</summary>
     public TokenVerifier(IVerificationKeySource keys, TokenVerifierOptions options)
@@ -27,6 +32,7 @@ public sealed class TokenVerifier
         _keys = keys;
         _options = options;
         _algorithmName = Encoding.ASCII.GetBytes(options.Algorithm.Name());
+        _knownValues = new KnownClaimValues([.. options.ValidIssuers, .. options.Audience is null ? Array.Empty<string>() : [options.Audience]]);
     }
 
     /// <summary>
@@ -63,12 +69,13 @@ public sealed class TokenVerifier
         Span<byte> header = stackalloc byte[MaxHeaderBytes * 2];
         if (!IsBase64UrlAlphabet(ascii) || Base64Url.GetMaxDecodedLength(dot) > MaxHeaderBytes ||
             Base64Url.DecodeFromUtf8(ascii, header, out _, out int length) != OperationStatus.Done ||
-            !TryReadHeader(header[..length], out var algBytes, out kid, out _))
+            !TryReadHeader(header[..length], header[MaxHeaderBytes..], out var algBytes, out var kidBytes, out _, out _))
         {
             return false;
         }
 
         alg = Encoding.UTF8.GetString(algBytes);
+        kid = kidBytes.IsEmpty ? null : Encoding.UTF8.GetString(kidBytes);
         return true;
     }
 
@@ -92,20 +99,14 @@ public sealed class TokenVerifier
             return TokenValidationResult.Fail(TokenError.Malformed, "token is not a compact JWS");
         }
 
-        byte[] rented = ArrayPool<byte>.Shared.Rent(token.Length * 2);
+        byte[] rented = ArrayPool<byte>.Shared.Rent((token.Length * 2) + MaxHeaderBytes);
         try
         {
-            // Signing input as ASCII; anything non-ASCII cannot be base64url and is malformed.
+            // Signing input as ASCII (vectorized); anything non-ASCII cannot be base64url and is malformed.
             Span<byte> ascii = rented.AsSpan(0, token.Length);
-            for (int i = 0; i < token.Length; i++)
+            if (Ascii.FromUtf16(token, ascii, out _) != OperationStatus.Done)
             {
-                char c = token[i];
-                if (c > 127)
-                {
-                    return TokenValidationResult.Fail(TokenError.Malformed, "token is not a compact JWS");
-                }
-
-                ascii[i] = (byte)c;
+                return TokenValidationResult.Fail(TokenError.Malformed, "token is not a compact JWS");
             }
 
             Span<byte> scratch = rented.AsSpan(token.Length, token.Length);
@@ -118,7 +119,7 @@ public sealed class TokenVerifier
                 return TokenValidationResult.Fail(TokenError.Malformed, "header is not base64url");
             }
 
-            if (!TryReadHeader(scratch[..headerLength], out var alg, out string? kid, out string? typ))
+            if (!TryReadHeader(scratch[..headerLength], rented.AsSpan(2 * token.Length, MaxHeaderBytes), out var alg, out var kidUtf8, out var typ, out bool hasTyp))
             {
                 return TokenValidationResult.Fail(TokenError.Malformed, "header is not a JSON object");
             }
@@ -128,12 +129,12 @@ public sealed class TokenVerifier
                 return TokenValidationResult.Fail(TokenError.AlgorithmNotAllowed, "algorithm not allowed");
             }
 
-            if (typ is not null && !string.Equals(typ, "at+jwt", StringComparison.OrdinalIgnoreCase) &&
-                !string.Equals(typ, "application/at+jwt", StringComparison.OrdinalIgnoreCase))
+            if (hasTyp && !Ascii.EqualsIgnoreCase(typ, "at+jwt"u8) && !Ascii.EqualsIgnoreCase(typ, "application/at+jwt"u8))
             {
                 return TokenValidationResult.Fail(TokenError.WrongType, "token type is not at+jwt");
             }
 
+            string? kid = KeyIdOf(kidUtf8);
             if (kid is null || !_keys.TryGetKey(kid, out var key) || key is null)
             {
                 return TokenValidationResult.Fail(TokenError.UnknownKey, "unknown signing key");
@@ -161,7 +162,7 @@ public sealed class TokenVerifier
                 return TokenValidationResult.Fail(TokenError.Malformed, "payload is not base64url");
             }
 
-            if (!ClaimsReader.TryRead(scratch[..payloadLength], out var claims, out string? claimError))
+            if (!ClaimsReader.TryRead(scratch[..payloadLength], _knownValues, out var claims, out string? claimError))
             {
                 return TokenValidationResult.Fail(TokenError.MissingClaim, claimError);
             }
@@ -224,12 +225,34 @@ public sealed class TokenVerifier
         return TokenValidationResult.Success(claims);
     }
 
-    private static bool TryReadHeader(ReadOnlySpan<byte> json, out ReadOnlySpan<byte> alg, out string? kid, out string? typ)
+    private string? KeyIdOf(ReadOnlySpan<byte> utf8)
     {
+        if (utf8.IsEmpty)
+        {
+            return null;
+        }
+
+        var memo = _lastKeyId;
+        if (memo is not null && utf8.SequenceEqual(memo.Utf8))
+        {
+            return memo.Value;
+        }
+
+        string value = Encoding.UTF8.GetString(utf8);
+        _lastKeyId = new KeyIdMemo(utf8.ToArray(), value);
+        return value;
+    }
+
+    // alg, kid and typ as unescaped UTF-8 (empty when absent), each at most once. Escaped values are
+    // unescaped into <paramref name="unescaped"/>, which must be at least as long as the JSON.
+    private static bool TryReadHeader(ReadOnlySpan<byte> json, Span<byte> unescaped, out ReadOnlySpan<byte> alg, out ReadOnlySpan<byte> kid, out ReadOnlySpan<byte> typ, out bool hasTyp)
+    {
+        int used = 0;
         alg = default;
-        kid = null;
-        typ = null;
-        bool sawAlg = false;
+        kid = default;
+        typ = default;
+        hasTyp = false;
+        bool sawAlg = false, sawKid = false;
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 4 });
@@ -252,34 +275,24 @@ public sealed class TokenVerifier
 
                 if (reader.ValueTextEquals("alg"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || sawAlg)
+                    if (!TryReadHeaderString(ref reader, ref sawAlg, default, ref used, out alg))
                     {
                         return false;
                     }
-
-                    alg = reader.ValueSpan;
-                    sawAlg = true;
                 }
                 else if (reader.ValueTextEquals("kid"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.String)
+                    if (!TryReadHeaderString(ref reader, ref sawKid, unescaped, ref used, out kid))
                     {
                         return false;
                     }
-
-                    kid = reader.GetString();
                 }
                 else if (reader.ValueTextEquals("typ"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.String)
+                    if (!TryReadHeaderString(ref reader, ref hasTyp, unescaped, ref used, out typ))
                     {
                         return false;
                     }
-
-                    typ = reader.GetString();
                 }
                 else if (reader.ValueTextEquals("crit"u8))
                 {
@@ -297,22 +310,49 @@ public sealed class TokenVerifier
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // Unpaired surrogates or invalid UTF-8 in a string make GetString throw; it is still just a malformed header.
+            // CopyString refuses escapes that are not text (lone surrogates): a malformed header.
             return false;
         }
     }
 
-    // One token, one spelling: only the base64url alphabet, no padding, no whitespace.
-    private static bool IsBase64UrlAlphabet(ReadOnlySpan<byte> segment)
+    // A header string as UTF-8: straight from the JSON when it has no escapes (the broker's own
+    // tokens), else unescaped into unescaped[used..] (other signers write "at\u002Bjwt"). With no
+    // buffer (alg: one spelling, compared byte for byte) an escaped value is refused.
+    private static bool TryReadHeaderString(scoped ref Utf8JsonReader reader, scoped ref bool seen, Span<byte> unescaped, scoped ref int used, out ReadOnlySpan<byte> value)
     {
-        foreach (byte b in segment)
+        value = default;
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String || seen)
         {
-            if (!(b is (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'a' and <= (byte)'z') or (>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'_'))
-            {
-                return false;
-            }
+            return false;
         }
 
-        return true;
+        seen = true;
+        if (reader.ValueIsEscaped && unescaped.IsEmpty)
+        {
+            return false;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            int length = reader.CopyString(unescaped[used..]);
+            value = unescaped.Slice(used, length);
+            used += length;
+        }
+        else
+        {
+            value = reader.ValueSpan;
+        }
+
+        // The reader does not check the UTF-8 inside strings; a header that is not UTF-8 is malformed.
+        return System.Text.Unicode.Utf8.IsValid(value);
     }
+
+    private sealed record KeyIdMemo(byte[] Utf8, string Value);
+
+    // One token, one spelling: only the base64url alphabet, no padding, no whitespace.
+    private static readonly SearchValues<byte> Base64UrlAlphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
+
+    private static bool IsBase64UrlAlphabet(ReadOnlySpan<byte> segment) => !segment.ContainsAnyExcept(Base64UrlAlphabet);
 }
