@@ -42,10 +42,17 @@ internal static class KeyAdminEndpoints
         var services = context.RequestServices;
         var ring = services.GetRequiredService<SigningKeyRing>();
         string previous = ring.Active.KeyId;
-        var next = services.GetRequiredService<KeyRotation>().Rotate();
+        string? previousProfile = services.GetRequiredService<ProfileKeys>().Separate?.Active.KeyId;
+        var (next, profile) = services.GetRequiredService<KeyRotation>().RotateAll();
         var time = services.GetRequiredService<TimeProvider>();
+        string detail = $"signing key rotated | new_kid={next.KeyId} | previous_kid={previous} | alg={next.Algorithm.Name()}";
+        if (profile is not null)
+        {
+            detail += $" | profile_new_kid={profile.KeyId} | profile_previous_kid={previousProfile} | profile_alg={profile.Algorithm.Name()}";
+        }
+
         await services.GetRequiredService<AuditLog>().RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.KeyRotated, "success", $"signing key rotated | new_kid={next.KeyId} | previous_kid={previous} | alg={next.Algorithm.Name()}"),
+            AuditDraft.Of(time, AuditEventTypes.KeyRotated, "success", detail),
             cancellationToken: context.RequestAborted);
         await WriteKeysAsync(context, StatusCodes.Status200OK, previous);
     }
@@ -65,8 +72,19 @@ internal static class KeyAdminEndpoints
             writer.WriteString("previous_kid", previous);
         }
 
-        writer.WriteStartArray("keys");
-        var all = ring.All;
+        WriteRing(writer, "keys", ring.All, rotation.RetiresAt);
+        if (services.GetRequiredService<ProfileKeys>().Separate is { } profile)
+        {
+            // The mudraid profile's RS256 keys, published beside the default ones and rotated with them.
+            WriteRing(writer, "profile_keys", profile.All, rotation.ProfileRetiresAt);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteRing(Utf8JsonWriter writer, string name, IReadOnlyList<SigningKey> all, Func<int, DateTimeOffset?> retiresAt)
+    {
+        writer.WriteStartArray(name);
         for (int i = 0; i < all.Count; i++)
         {
             writer.WriteStartObject();
@@ -74,7 +92,7 @@ internal static class KeyAdminEndpoints
             writer.WriteString("alg", all[i].Algorithm.Name());
             writer.WriteString("status", i == 0 ? "active" : "retiring");
             writer.WriteString("created_at", all[i].CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
-            if (rotation.RetiresAt(i) is { } retires)
+            if (retiresAt(i) is { } retires)
             {
                 writer.WriteString("retires_at", retires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
             }
@@ -83,7 +101,6 @@ internal static class KeyAdminEndpoints
         }
 
         writer.WriteEndArray();
-        writer.WriteEndObject();
     }
 
     private static async Task<bool> DenyAsync(HttpContext context)

@@ -10,7 +10,7 @@ namespace Tessera.Broker.Keys;
 /// so every replica signs with and publishes the same keys, and tells this replica's feed
 /// subscribers to refetch the JWKS. A slow poll stands behind the signal.
 /// </summary>
-internal sealed partial class KeyRingFollower(KeyRotation rotation, ProfileKeys profile, IKeyRingChangeSignal signal, ILogger<KeyRingFollower> logger) : BackgroundService
+internal sealed partial class KeyRingFollower(KeyRotation rotation, IKeyRingChangeSignal signal, ILogger<KeyRingFollower> logger) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(30);
 
@@ -24,7 +24,6 @@ internal sealed partial class KeyRingFollower(KeyRotation rotation, ProfileKeys 
             try
             {
                 rotation.Reload();
-                profile.LoadIfStored();
             }
 #pragma warning disable CA1031 // The store failing once must not stop following it; the next signal or poll retries.
             catch (Exception ex)

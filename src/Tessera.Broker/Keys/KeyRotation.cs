@@ -7,15 +7,16 @@ using Tessera.Keys;
 namespace Tessera.Broker.Keys;
 
 /// <summary>
-/// Rotates the signing key: a new key becomes active, the previous ones stay published until
+/// Rotates the signing keys: a new key becomes active, the previous ones stay published until
 /// every token they could have signed has expired (the key that replaced them is older than the
 /// longest token lifetime), then they are dropped. Every change is stored (the key file, or the
 /// database the replicas share) before it is used, and announced on the revocation stream so
 /// verifiers refetch the JWKS at once. With a shared database a change is a compare-and-set: a
-/// replica that lost to another reloads the winner's ring instead of overwriting it.
+/// replica that lost to another reloads the winner's ring instead of overwriting it. The
+/// <c>mudraid</c> profile's RS256 ring, when it exists apart from the default ring, is rotated,
+/// pruned and reloaded with it under the same rules.
 /// </summary>
-public sealed class KeyRotation(
-    SigningKeyRing ring, IOptions<BrokerOptions> options, TimeProvider time, RevocationFeed feed, [FromKeyedServices(KeyRotation.MainRing)] ISigningKeyStorage storage)
+public sealed class KeyRotation
 {
     /// <summary>The name of the broker's own key ring in shared storage.</summary>
     public const string MainRing = "main";
@@ -24,20 +25,50 @@ public sealed class KeyRotation(
     public const string ProfileRing = "profile";
 
     private readonly Lock _gate = new();
+    private readonly IOptions<BrokerOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly RevocationFeed _feed;
+    private readonly ProfileKeys _profile;
+    private readonly ISigningKeyStorage _profileStorage;
+    private readonly Ring _main;
+    private Ring? _profileRing;
 
-    /// <summary>When the key at <paramref name="index"/> of <see cref="SigningKeyRing.All"/> stops being published (null for the active key).</summary>
-    public DateTimeOffset? RetiresAt(int index)
+    /// <summary>Creates the rotation over the default ring and, when there is one, the profile ring.</summary>
+    public KeyRotation(
+        SigningKeyRing ring,
+        IOptions<BrokerOptions> options,
+        TimeProvider time,
+        RevocationFeed feed,
+        [FromKeyedServices(MainRing)] ISigningKeyStorage storage,
+        ProfileKeys profile,
+        [FromKeyedServices(ProfileRing)] ISigningKeyStorage profileStorage)
     {
-        var all = ring.All;
-        return index <= 0 || index >= all.Count ? null : all[index - 1].CreatedAt.AddSeconds(options.Value.LongestTokenLifetimeSeconds);
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = time;
+        _feed = feed;
+        _profile = profile;
+        _profileStorage = profileStorage;
+        _main = new Ring(ring, options.Value.Algorithm, storage);
     }
 
-    /// <summary>Creates and activates a new key; returns it.</summary>
-    public SigningKey Rotate()
+    /// <summary>When the key at <paramref name="index"/> of <see cref="SigningKeyRing.All"/> stops being published (null for the active key).</summary>
+    public DateTimeOffset? RetiresAt(int index) => RetiresAt(_main.Keys, index);
+
+    /// <summary>When the key at <paramref name="index"/> of the profile ring stops being published (null for its active key).</summary>
+    public DateTimeOffset? ProfileRetiresAt(int index) => _profile.Separate is { } ring ? RetiresAt(ring, index) : null;
+
+    /// <summary>Creates and activates a new key in every ring (the profile ring too, when separate); returns the default ring's.</summary>
+    public SigningKey Rotate() => RotateAll().Main;
+
+    /// <summary>Creates and activates a new key in every ring; returns the default ring's and, when separate, the profile ring's.</summary>
+    public (SigningKey Main, SigningKey? Profile) RotateAll()
     {
         lock (_gate)
         {
-            return RotateLocked();
+            var main = RotateLocked(_main);
+            var profile = ProfileLocked() is { } ring ? RotateLocked(ring) : null;
+            return (main, profile);
         }
     }
 
@@ -46,27 +77,20 @@ public sealed class KeyRotation(
     {
         lock (_gate)
         {
-            ReloadLocked();
-            if (!PruneLocked())
+            bool pruned = PruneStored(_main);
+            if (ProfileLocked() is { } ring)
             {
-                return false;
+                pruned |= PruneStored(ring);
             }
 
-            if (!storage.TrySave(ring.All))
-            {
-                // Another replica changed the ring meanwhile (and prunes the same way): take its ring.
-                ReloadLocked();
-            }
-
-            feed.NotifyKeysChanged();
-            return true;
+            return pruned;
         }
     }
 
-    /// <summary>Rotates when scheduled rotation is on and the active key is older than the interval.</summary>
+    /// <summary>Rotates each ring whose active key is older than the interval, when scheduled rotation is on.</summary>
     public bool RotateIfDue()
     {
-        int interval = options.Value.KeyRotationInterval;
+        int interval = _options.Value.KeyRotationInterval;
         if (interval <= 0)
         {
             return false;
@@ -74,70 +98,131 @@ public sealed class KeyRotation(
 
         lock (_gate)
         {
-            // Replicas run this on the same schedule: the first rotates, the others see its key here.
-            ReloadLocked();
-            if (ring.Active.CreatedAt.AddSeconds(interval) > time.GetUtcNow())
+            bool rotated = RotateIfDueLocked(_main, interval);
+            if (ProfileLocked() is { } ring)
             {
-                return false;
+                rotated |= RotateIfDueLocked(ring, interval);
             }
 
-            RotateLocked();
-            return true;
+            return rotated;
         }
     }
 
-    /// <summary>Takes the stored ring when another replica changed it; true when it did.</summary>
+    /// <summary>Takes the stored rings when another replica changed them (or created the profile ring); true when one changed.</summary>
     public bool Reload()
     {
         lock (_gate)
         {
-            return ReloadLocked();
+            bool hadProfile = _profile.Separate is not null;
+            bool changed = ReloadLocked(_main);
+            if (ProfileLocked() is { } ring)
+            {
+                changed |= ReloadLocked(ring) | !hadProfile;
+                if (!hadProfile)
+                {
+                    _feed.NotifyKeysChanged();
+                }
+            }
+
+            return changed;
         }
     }
 
-    private SigningKey RotateLocked()
+    /// <summary>Says a ring was created outside a rotation (the profile ring, on first use), so verifiers refetch the JWKS.</summary>
+    public void AnnounceNewRing() => _feed.NotifyKeysChanged();
+
+    private DateTimeOffset? RetiresAt(SigningKeyRing ring, int index)
     {
-        while (true)
+        var all = ring.All;
+        return index <= 0 || index >= all.Count ? null : all[index - 1].CreatedAt.AddSeconds(_options.Value.LongestTokenLifetimeSeconds);
+    }
+
+    // The profile ring, once it exists apart from the default ring (created on first use or loaded from a replica).
+    private Ring? ProfileLocked()
+    {
+        _profile.LoadIfStored();
+        if (_profile.Separate is not { } ring)
         {
-            // Stored first: a key that signed tokens must never exist only in memory.
-            var next = SigningKey.Generate(options.Value.Algorithm, time.GetUtcNow());
-            if (!storage.TrySave([next, .. ring.All]))
-            {
-                ReloadLocked();
-                continue;
-            }
-
-            ring.Rotate(next);
-            if (PruneLocked() && !storage.TrySave(ring.All))
-            {
-                ReloadLocked();
-            }
-
-            feed.NotifyKeysChanged();
-            return next;
+            return null;
         }
+
+        return _profileRing ??= new Ring(ring, SigningAlgorithm.RS256, _profileStorage);
     }
 
-    private bool ReloadLocked()
+    private bool RotateIfDueLocked(Ring ring, int interval)
     {
-        if (storage.ReloadIfChanged() is not { Count: > 0 } keys)
+        // Replicas run this on the same schedule: the first rotates, the others see its key here.
+        ReloadLocked(ring);
+        if (ring.Keys.Active.CreatedAt.AddSeconds(interval) > _time.GetUtcNow())
         {
             return false;
         }
 
-        ring.Set(keys[0], keys.Skip(1));
-        feed.NotifyKeysChanged();
+        RotateLocked(ring);
         return true;
     }
 
-    private bool PruneLocked()
+    private SigningKey RotateLocked(Ring ring)
     {
-        var all = ring.All;
-        var now = time.GetUtcNow();
+        while (true)
+        {
+            // Stored first: a key that signed tokens must never exist only in memory.
+            var next = SigningKey.Generate(ring.Algorithm, _time.GetUtcNow());
+            if (!ring.Storage.TrySave([next, .. ring.Keys.All]))
+            {
+                ReloadLocked(ring);
+                continue;
+            }
+
+            ring.Keys.Rotate(next);
+            if (PruneLocked(ring) && !ring.Storage.TrySave(ring.Keys.All))
+            {
+                ReloadLocked(ring);
+            }
+
+            _feed.NotifyKeysChanged();
+            return next;
+        }
+    }
+
+    private bool PruneStored(Ring ring)
+    {
+        ReloadLocked(ring);
+        if (!PruneLocked(ring))
+        {
+            return false;
+        }
+
+        if (!ring.Storage.TrySave(ring.Keys.All))
+        {
+            // Another replica changed the ring meanwhile (and prunes the same way): take its ring.
+            ReloadLocked(ring);
+        }
+
+        _feed.NotifyKeysChanged();
+        return true;
+    }
+
+    private bool ReloadLocked(Ring ring)
+    {
+        if (ring.Storage.ReloadIfChanged() is not { Count: > 0 } keys)
+        {
+            return false;
+        }
+
+        ring.Keys.Set(keys[0], keys.Skip(1));
+        _feed.NotifyKeysChanged();
+        return true;
+    }
+
+    private bool PruneLocked(Ring ring)
+    {
+        var all = ring.Keys.All;
+        var now = _time.GetUtcNow();
         var keep = new List<SigningKey>();
         for (int i = 1; i < all.Count; i++)
         {
-            if (all[i - 1].CreatedAt.AddSeconds(options.Value.LongestTokenLifetimeSeconds) > now)
+            if (all[i - 1].CreatedAt.AddSeconds(_options.Value.LongestTokenLifetimeSeconds) > now)
             {
                 keep.Add(all[i]);
             }
@@ -148,7 +233,9 @@ public sealed class KeyRotation(
             return false;
         }
 
-        ring.Set(all[0], keep);
+        ring.Keys.Set(all[0], keep);
         return true;
     }
+
+    private sealed record Ring(SigningKeyRing Keys, SigningAlgorithm Algorithm, ISigningKeyStorage Storage);
 }

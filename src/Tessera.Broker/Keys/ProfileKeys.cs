@@ -53,6 +53,26 @@ public sealed class ProfileKeys
         }
     }
 
+    /// <summary>Makes sure the RS256 ring exists; true when this call created or loaded it (so verifiers must hear of a new key).</summary>
+    public bool EnsureExists()
+    {
+        if (_rsa is not null)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_rsa is not null)
+            {
+                return false;
+            }
+
+            _rsa = _storage.LoadOrCreate(SigningAlgorithm.RS256);
+            return true;
+        }
+    }
+
     /// <summary>The RS256 ring, created on first use.</summary>
     public SigningKeyRing Rsa
     {

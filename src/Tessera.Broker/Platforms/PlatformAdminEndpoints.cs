@@ -317,7 +317,10 @@ internal static partial class PlatformAdminEndpoints
     {
         if (profile == "mudraid")
         {
-            _ = context.RequestServices.GetRequiredService<Keys.ProfileKeys>().Rsa;
+            if (context.RequestServices.GetRequiredService<Keys.ProfileKeys>().EnsureExists())
+            {
+                context.RequestServices.GetRequiredService<Keys.KeyRotation>().AnnounceNewRing();
+            }
         }
     }
 

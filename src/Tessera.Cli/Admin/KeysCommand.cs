@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 
 namespace Tessera.Cli.Admin;
 
@@ -36,7 +37,8 @@ internal static class KeysCommand
             }
 
             await output.WriteLineAsync($"{"KID",-45} {"ALG",-6} {"STATUS",-9} {"CREATED",-21} RETIRES");
-            foreach (var key in result!["keys"]!.AsArray())
+            var rings = result!["profile_keys"] is JsonArray profile ? [result["keys"]!.AsArray(), profile] : new[] { result["keys"]!.AsArray() };
+            foreach (var key in rings.SelectMany(ring => ring))
             {
                 await output.WriteLineAsync($"{key!["kid"],-45} {key["alg"],-6} {key["status"],-9} {key["created_at"],-21} {key["retires_at"]?.ToString() ?? "-"}");
             }
