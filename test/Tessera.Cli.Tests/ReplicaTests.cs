@@ -11,11 +11,13 @@ namespace Tessera.Cli.Tests;
 
 /// <summary>
 /// Two real <c>tessera serve</c> processes on one PostgreSQL database, as replicas behind a load
-/// balancer: single use holds across them, a revocation on one reaches the other's checks and
-/// feed within a second, and their audit events form one verifiable chain.
+/// balancer: single use holds across them, a revocation on one reaches the other's checks, its
+/// feed and a Tessera.AspNetCore verifier following it within a second, and their audit events
+/// form one verifiable chain.
 /// </summary>
 public sealed class ReplicaTests
 {
+    private const string Issuer = "http://tessera.replicas.test";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
 
     [PostgreSqlFact]
@@ -42,7 +44,15 @@ public sealed class ReplicaTests
         Assert.All(attempts.Where(r => r != winner), r => Assert.Equal(HttpStatusCode.Unauthorized, r.Status));
         Assert.True(await AgentRegistration.IsValidAsync(clientB, winner.AccessToken!));
 
-        // B's feed subscriber and B's validate both learn of a revocation made on A within a second.
+        // A platform API protected by Tessera.AspNetCore, pointed at B only (keys and revocation
+        // feed). The launch token names no audience, so the broker puts its issuer in aud.
+        await using var verifier = await ReplicaVerifier.StartAsync(b.Url, Issuer, audience: Issuer);
+        using (var allowed = await verifier.GetAsync(winner.AccessToken!))
+        {
+            Assert.True(allowed.StatusCode == HttpStatusCode.OK, await allowed.Content.ReadAsStringAsync());
+        }
+
+        // B's feed subscriber, B's validate and the verifier following B all learn of a revocation made on A within a second.
         using var stream = await clientB.GetAsync("/v1/revocations/stream", HttpCompletionOption.ResponseHeadersRead);
         using var events = new StreamReader(await stream.Content.ReadAsStreamAsync());
         Assert.StartsWith(": tessera revocation stream", await events.ReadLineAsync());
@@ -51,6 +61,7 @@ public sealed class ReplicaTests
         var clock = Stopwatch.StartNew();
         Assert.Equal(0, (await Cli.RunAsync((o, e) => RevokeCommand.RunAsync(a.Url, "agent", winner.AgentId!, "compromised", false, o, e, CancellationToken.None, CliBroker.AdminSecret))).Code);
         var revokedAt = clock.Elapsed;
+        var verifierRefused = WaitForVerifierRefusalAsync(verifier, winner.AccessToken!, clock);
         while (await AgentRegistration.IsValidAsync(clientB, winner.AccessToken!))
         {
             Assert.True(clock.Elapsed - revokedAt < Deadline, "replica B still validates the token a second after A revoked it");
@@ -60,6 +71,9 @@ public sealed class ReplicaTests
         Assert.True(clock.Elapsed - revokedAt < Deadline, $"validate on B refused after {(clock.Elapsed - revokedAt).TotalMilliseconds:F0} ms");
         await streamed.WaitAsync(Deadline);
         Assert.True(clock.Elapsed - revokedAt < Deadline + Deadline, "B's feed subscriber heard the revocation late");
+        var (refusedAt, errorCode) = await verifierRefused;
+        Assert.Equal("TOKEN_REVOKED", errorCode);
+        Assert.True(refusedAt - revokedAt < Deadline, $"the verifier following B refused after {(refusedAt - revokedAt).TotalMilliseconds:F0} ms");
 
         // More traffic through both, then one chain in the database, intact.
         var multi = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(b.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
@@ -225,6 +239,26 @@ public sealed class ReplicaTests
         Assert.Equal(-1, reader.GetFieldValue<byte[]>(1).AsSpan().IndexOf("private_key"u8));
     }
 
+    /// <summary>Calls the verifier until it refuses the token; returns when (on <paramref name="clock"/>) and its error_code.</summary>
+    private static async Task<(TimeSpan At, string? ErrorCode)> WaitForVerifierRefusalAsync(ReplicaVerifier verifier, string token, Stopwatch clock)
+    {
+        var giveUp = clock.Elapsed + Deadline + Deadline;
+        while (true)
+        {
+            using var response = await verifier.GetAsync(token);
+            var at = clock.Elapsed;
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                string body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{(int)response.StatusCode}: {body}");
+                return (at, JsonNode.Parse(body)?["error_code"]?.GetValue<string>());
+            }
+
+            Assert.True(at < giveUp, "the verifier following B still accepts the token two seconds after A revoked it");
+            await Task.Delay(10);
+        }
+    }
+
     private static async Task<List<string>> KidsAsync(HttpClient client)
     {
         var jwks = JsonNode.Parse(await client.GetStringAsync("/.well-known/jwks.json"))!;
@@ -245,7 +279,7 @@ public sealed class ReplicaTests
         ["TESSERA_DB"] = database.Url,
         ["TESSERA_SIGNING_KEY_PATH"] = Path.Combine(shared, "signing-key.json"),
         ["TESSERA_SECRET_PEPPER_PATH"] = Path.Combine(shared, "pepper"),
-        ["TESSERA_ISSUER"] = "http://tessera.replicas.test",
+        ["TESSERA_ISSUER"] = Issuer,
         ["TESSERA_TRUST_DOMAIN"] = "tessera.test",
         ["TESSERA_PUBLIC_RATE"] = "100000",
         ["TESSERA_PUBLIC_BURST"] = "100000",
