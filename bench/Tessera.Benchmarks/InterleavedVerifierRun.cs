@@ -58,6 +58,39 @@ internal static class InterleavedVerifierRun
         }
     }
 
+    /// <summary>Issuing one token, the same way: IdentityModel ES256 (baseline) against Tessera ES256 and EdDSA.</summary>
+    public static void RunSigning(int rounds)
+    {
+        var bench = new SignBenchmarks();
+        bench.Setup();
+        var cases = new List<(string Name, Func<object> Op)>
+        {
+            ("baseline", bench.IdentityModelEs256),
+            ("es256", bench.TesseraEs256),
+            ("eddsa", bench.TesseraEdDsa),
+        };
+        var batch = cases.ToDictionary(c => c.Name, c => Calibrate(() => c.Op() is not null));
+        var samples = cases.ToDictionary(c => c.Name, _ => new List<double>());
+        var random = new Random(42);
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var (name, op) in cases.OrderBy(_ => random.Next()))
+            {
+                samples[name].Add(Time(() => op() is not null, batch[name]));
+            }
+        }
+
+        string Ratio(string name) => MedianOf([.. Enumerable.Range(0, rounds).Select(r => samples[name][r] / samples["baseline"][r])]).ToString("F2", CultureInfo.InvariantCulture);
+        Console.WriteLine();
+        Console.WriteLine($"Interleaved signing run: {rounds} rounds; medians (ratio: median of per-round time ratios to the baseline).");
+        Console.WriteLine();
+        Console.WriteLine("| operation | median | time ratio to baseline |");
+        Console.WriteLine("|---|---|---|");
+        Console.WriteLine($"| IdentityModel ES256 sign (baseline) | {Us(MedianOf(samples["baseline"]))} | 1.00 |");
+        Console.WriteLine($"| Tessera ES256 sign | {Us(MedianOf(samples["es256"]))} | {Ratio("es256")} |");
+        Console.WriteLine($"| Tessera EdDSA sign | {Us(MedianOf(samples["eddsa"]))} | {Ratio("eddsa")} |");
+    }
+
     // Operations per batch so that one batch takes about 2 ms (after a warm-up).
     private static int Calibrate(Func<bool> op)
     {

@@ -5,7 +5,9 @@ using Tessera.Benchmarks;
 // dotnet run -c Release --project bench/Tessera.Benchmarks -- --interleaved [rounds]
 if (args.Length > 0 && args[0] == "--interleaved")
 {
-    InterleavedVerifierRun.Run(args.Length > 1 && int.TryParse(args[1], out int rounds) && rounds > 0 ? rounds : 200);
+    int rounds = args.Length > 1 && int.TryParse(args[1], out int r) && r > 0 ? r : 200;
+    InterleavedVerifierRun.Run(rounds);
+    InterleavedVerifierRun.RunSigning(rounds);
     return;
 }
 

@@ -38,7 +38,7 @@ using var http = new HttpClient { BaseAddress = new Uri(brokerUrl) };
 string token = await TokenAsync();
 
 string scopes = Path.Combine(dir, "tessera_scopes.yaml");
-await File.WriteAllTextAsync(scopes, "platform_id: orders-api\nroutes:\n  - method: GET\n    path: /public\n    public: true\n  - method: GET\n    path: /orders\n    scope: orders:read\n");
+await File.WriteAllTextAsync(scopes, "platform_id: orders-api\nversion: 1\nroutes:\n  - method: GET\n    path: /public\n    public: true\n  - method: GET\n    path: /orders\n    scope: orders:read\n");
 
 var tessera = WebApplication.CreateSlimBuilder();
 tessera.WebHost.UseUrls("http://127.0.0.1:0");

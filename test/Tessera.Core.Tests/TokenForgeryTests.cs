@@ -783,4 +783,24 @@ public sealed class TokenForgeryTests
         Assert.Equal("EdDSA", alg);
         Assert.Equal(Key.KeyId, kid);
     }
+
+    [Fact]
+    public void Validate_StillChecksEveryOtherHeader_AfterRememberingAGoodOne()
+    {
+        // The verifier remembers the last header that passed; only those exact bytes skip the checks.
+        string good = ValidToken();
+        string payload = Jwt.Payload(Jwt.Now).ToJsonString();
+        string wrongAlg = Jwt.Sign(Key, $$"""{"alg":"ES256","kid":"{{Key.KeyId}}","typ":"at+jwt"}""", payload);
+        string wrongTyp = Jwt.Sign(Key, $$"""{"alg":"EdDSA","kid":"{{Key.KeyId}}","typ":"JWT"}""", payload);
+        string critical = Jwt.Sign(Key, $$"""{"alg":"EdDSA","kid":"{{Key.KeyId}}","typ":"at+jwt","crit":["x"]}""", payload);
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(_verifier.Validate(good, Jwt.Now).IsValid);
+            Assert.Equal(TokenError.AlgorithmNotAllowed, _verifier.Validate(wrongAlg, Jwt.Now).Error);
+            Assert.True(_verifier.Validate(good, Jwt.Now).IsValid);
+            Assert.Equal(TokenError.WrongType, _verifier.Validate(wrongTyp, Jwt.Now).Error);
+            Assert.Equal(TokenError.Malformed, _verifier.Validate(critical, Jwt.Now).Error);
+        }
+    }
 }

@@ -20,9 +20,8 @@ public sealed class TokenVerifier
     private readonly byte[] _algorithmName;
     private readonly KnownClaimValues _knownValues;
 
-    // The last key id seen, so the common case (every token from the current key) looks the key
-    // up without decoding its id into a new string. Replaced whole, never mutated.
-    private volatile KeyIdMemo? _lastKeyId;
+    // The last header that passed (see Validate). Replaced whole, never mutated.
+    private volatile HeaderMemo? _lastHeader;
 
     /// <summary>Creates a verifier over a key source.</summary>
     public TokenVerifier(IVerificationKeySource keys, TokenVerifierOptions options)
@@ -111,30 +110,46 @@ public sealed class TokenVerifier
 
             Span<byte> scratch = rented.AsSpan(token.Length, token.Length);
 
-            // Header: decode and check alg before anything else.
+            // Header: decode and check alg before anything else. The broker's tokens share their
+            // header byte for byte while a key is active, so the last header that passed is
+            // remembered with its kid and the same bytes skip the decoding and the JSON.
             var headerB64 = ascii[..firstDot];
-            if (!IsBase64UrlAlphabet(headerB64) || Base64Url.GetMaxDecodedLength(headerB64.Length) > MaxHeaderBytes ||
-                Base64Url.DecodeFromUtf8(headerB64, scratch, out _, out int headerLength) != OperationStatus.Done)
+            string? kid;
+            var memo = _lastHeader;
+            if (memo is not null && headerB64.SequenceEqual(memo.Encoded))
             {
-                return TokenValidationResult.Fail(TokenError.Malformed, "header is not base64url");
+                kid = memo.KeyId;
+            }
+            else
+            {
+                if (!IsBase64UrlAlphabet(headerB64) || Base64Url.GetMaxDecodedLength(headerB64.Length) > MaxHeaderBytes ||
+                    Base64Url.DecodeFromUtf8(headerB64, scratch, out _, out int headerLength) != OperationStatus.Done)
+                {
+                    return TokenValidationResult.Fail(TokenError.Malformed, "header is not base64url");
+                }
+
+                if (!TryReadHeader(scratch[..headerLength], rented.AsSpan(2 * token.Length, MaxHeaderBytes), out var alg, out var kidUtf8, out var typ, out bool hasTyp))
+                {
+                    return TokenValidationResult.Fail(TokenError.Malformed, "header is not a JSON object");
+                }
+
+                if (!alg.SequenceEqual(_algorithmName))
+                {
+                    return TokenValidationResult.Fail(TokenError.AlgorithmNotAllowed, "algorithm not allowed");
+                }
+
+                if (hasTyp && !Ascii.EqualsIgnoreCase(typ, "at+jwt"u8) && !Ascii.EqualsIgnoreCase(typ, "application/at+jwt"u8))
+                {
+                    return TokenValidationResult.Fail(TokenError.WrongType, "token type is not at+jwt");
+                }
+
+                kid = kidUtf8.IsEmpty ? null : Encoding.UTF8.GetString(kidUtf8);
+                if (kid is not null)
+                {
+                    _lastHeader = new HeaderMemo(headerB64.ToArray(), kid);
+                }
             }
 
-            if (!TryReadHeader(scratch[..headerLength], rented.AsSpan(2 * token.Length, MaxHeaderBytes), out var alg, out var kidUtf8, out var typ, out bool hasTyp))
-            {
-                return TokenValidationResult.Fail(TokenError.Malformed, "header is not a JSON object");
-            }
-
-            if (!alg.SequenceEqual(_algorithmName))
-            {
-                return TokenValidationResult.Fail(TokenError.AlgorithmNotAllowed, "algorithm not allowed");
-            }
-
-            if (hasTyp && !Ascii.EqualsIgnoreCase(typ, "at+jwt"u8) && !Ascii.EqualsIgnoreCase(typ, "application/at+jwt"u8))
-            {
-                return TokenValidationResult.Fail(TokenError.WrongType, "token type is not at+jwt");
-            }
-
-            string? kid = KeyIdOf(kidUtf8);
             if (kid is null || !_keys.TryGetKey(kid, out var key) || key is null)
             {
                 return TokenValidationResult.Fail(TokenError.UnknownKey, "unknown signing key");
@@ -223,24 +238,6 @@ public sealed class TokenVerifier
         }
 
         return TokenValidationResult.Success(claims);
-    }
-
-    private string? KeyIdOf(ReadOnlySpan<byte> utf8)
-    {
-        if (utf8.IsEmpty)
-        {
-            return null;
-        }
-
-        var memo = _lastKeyId;
-        if (memo is not null && utf8.SequenceEqual(memo.Utf8))
-        {
-            return memo.Value;
-        }
-
-        string value = Encoding.UTF8.GetString(utf8);
-        _lastKeyId = new KeyIdMemo(utf8.ToArray(), value);
-        return value;
     }
 
     // alg, kid and typ as unescaped UTF-8 (empty when absent), each at most once. Escaped values are
@@ -348,7 +345,8 @@ public sealed class TokenVerifier
         return System.Text.Unicode.Utf8.IsValid(value);
     }
 
-    private sealed record KeyIdMemo(byte[] Utf8, string Value);
+    // A header that passed the alg and typ checks, as its base64url bytes, and the kid it names.
+    private sealed record HeaderMemo(byte[] Encoded, string KeyId);
 
     // One token, one spelling: only the base64url alphabet, no padding, no whitespace.
     private static readonly SearchValues<byte> Base64UrlAlphabet =
