@@ -16,18 +16,7 @@ public sealed class ProfileKeyRotationTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
 
     [Fact]
-    public async Task FirstMudraidPlatform_AnnouncesTheNewProfileKeyOnTheStream()
-    {
-        var fixture = await MudraIdBroker.StartAsync(NoExchangeLimits);
-        try
-        {
-            await AnnouncesAsync(fixture);
-        }
-        finally
-        {
-            await fixture.DisposeAsync();
-        }
-    }
+    public Task FirstMudraidPlatform_AnnouncesTheNewProfileKeyOnTheStream() => WithBrokerAsync(AnnouncesAsync);
 
     private static async Task AnnouncesAsync(MudraIdBroker fixture)
     {
@@ -43,18 +32,7 @@ public sealed class ProfileKeyRotationTests
     }
 
     [Fact]
-    public async Task Rotate_RotatesTheProfileKeyWithTheDefaultKey_AndOldProfileTokensStillVerify()
-    {
-        var fixture = await MudraIdBroker.StartAsync(NoExchangeLimits);
-        try
-        {
-            await RotatesAsync(fixture);
-        }
-        finally
-        {
-            await fixture.DisposeAsync();
-        }
-    }
+    public Task Rotate_RotatesTheProfileKeyWithTheDefaultKey_AndOldProfileTokensStillVerify() => WithBrokerAsync(RotatesAsync);
 
     private static async Task RotatesAsync(MudraIdBroker fixture)
     {
@@ -108,6 +86,19 @@ public sealed class ProfileKeyRotationTests
         Assert.Null(rotated["profile_keys"]);
         Assert.DoesNotContain(await JwksAsync(broker), k => k["alg"]!.GetValue<string>() == "RS256");
         Assert.False(File.Exists(Path.Combine(broker.Directory, "signing-key-rs256.json")));
+    }
+
+    private static async Task WithBrokerAsync(Func<MudraIdBroker, Task> test)
+    {
+        var fixture = await MudraIdBroker.StartAsync(NoExchangeLimits);
+        try
+        {
+            await test(fixture);
+        }
+        finally
+        {
+            await fixture.DisposeAsync();
+        }
     }
 
     private static string[] Kids(JsonObject body, string ring) => [.. body[ring]!.AsArray().Select(k => k!["kid"]!.GetValue<string>())];
