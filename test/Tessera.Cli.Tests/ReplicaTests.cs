@@ -204,6 +204,11 @@ public sealed class ReplicaTests
         var before = await TryRegisterAsync(clientA, launch, "task-keys-0");
         Assert.True(await AgentRegistration.IsValidAsync(clientB, before.AccessToken!));
 
+        // Both announce the same keys_version (the stored rings' version), so a verifier polling
+        // through a load balancer does not see a change where there is none.
+        long versionBefore = await KeysVersionAsync(clientA);
+        Assert.Equal(versionBefore, await KeysVersionAsync(clientB));
+
         // A rotates; B publishes the new key, tells its feed subscribers and accepts A's new tokens within a second.
         using var stream = await clientB.GetAsync("/v1/revocations/stream", HttpCompletionOption.ResponseHeadersRead);
         using var events = new StreamReader(await stream.Content.ReadAsStreamAsync());
@@ -226,6 +231,9 @@ public sealed class ReplicaTests
         Assert.True(await AgentRegistration.IsValidAsync(clientB, after.AccessToken!));
         Assert.True(await AgentRegistration.IsValidAsync(clientB, before.AccessToken!));
         Assert.Equal(await KidsAsync(clientA), await KidsAsync(clientB));
+        long versionAfter = await KeysVersionAsync(clientA);
+        Assert.True(versionAfter > versionBefore, $"keys_version {versionBefore} -> {versionAfter}");
+        Assert.Equal(versionAfter, await KeysVersionAsync(clientB));
 
         // The keys are in the database, sealed; no replica wrote a key file.
         Assert.False(File.Exists(environmentA["TESSERA_SIGNING_KEY_PATH"]));
@@ -258,6 +266,9 @@ public sealed class ReplicaTests
             await Task.Delay(10);
         }
     }
+
+    private static async Task<long> KeysVersionAsync(HttpClient client) =>
+        JsonNode.Parse(await client.GetStringAsync("/v1/revocations?since=0"))!["keys_version"]!.GetValue<long>();
 
     private static async Task<List<string>> KidsAsync(HttpClient client)
     {

@@ -16,6 +16,9 @@ public sealed class DatabaseSigningKeyStorage(IKeyRingStore store, string name, 
     private long _version;
 
     /// <inheritdoc />
+    public long? SharedVersion => Interlocked.Read(ref _version);
+
+    /// <inheritdoc />
     public bool Exists => Find() is not null || (importPath is not null && File.Exists(importPath));
 
     /// <inheritdoc />

@@ -6,6 +6,9 @@ namespace Tessera.Broker.Keys;
 public sealed class FileSigningKeyStorage(string path, TimeProvider time) : ISigningKeyStorage
 {
     /// <inheritdoc />
+    public long? SharedVersion => null;
+
+    /// <inheritdoc />
     public bool Exists => File.Exists(path);
 
     /// <inheritdoc />

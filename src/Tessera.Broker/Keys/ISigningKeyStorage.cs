@@ -20,4 +20,11 @@ public interface ISigningKeyStorage
 
     /// <summary>The stored keys when another process changed them since this one last loaded or saved; null when unchanged.</summary>
     IReadOnlyList<SigningKey>? ReloadIfChanged();
+
+    /// <summary>
+    /// The version of the ring as stored where every replica reads it (it only grows), or null
+    /// when the ring lives in this process's own key file. Feeds the revocation feed's
+    /// <c>keys_version</c>, so replicas behind one load balancer announce the same value.
+    /// </summary>
+    long? SharedVersion { get; }
 }

@@ -50,6 +50,11 @@ public sealed class KeyRotation
         _profile = profile;
         _profileStorage = profileStorage;
         _main = new Ring(ring, options.Value.Algorithm, storage);
+        if (storage.SharedVersion is not null)
+        {
+            // Each stored version only grows, so their sum does too, and every replica computes the same.
+            feed.UseSharedKeysVersion(() => storage.SharedVersion + (profileStorage.SharedVersion ?? 0));
+        }
     }
 
     /// <summary>When the key at <paramref name="index"/> of <see cref="SigningKeyRing.All"/> stops being published (null for the active key).</summary>
