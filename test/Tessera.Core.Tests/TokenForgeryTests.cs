@@ -803,4 +803,24 @@ public sealed class TokenForgeryTests
             Assert.Equal(TokenError.Malformed, _verifier.Validate(critical, Jwt.Now).Error);
         }
     }
+
+    [Fact]
+    public void Validate_ReadsTheDelegationChain_WhenEveryCharacterOfItsNameIsEscaped()
+    {
+        var payload = Jwt.Payload(Jwt.Now);
+        payload["delegation_chain"] = new JsonArray(new JsonObject
+        {
+            ["agent"] = "spiffe://tessera.local/agent/orch-1/task-0/00000000000000aa",
+            ["scope"] = new JsonArray("read:data:*"),
+            ["delegated_at"] = "2025-06-15T15:06:40Z",
+        });
+        string escapedName = string.Concat("delegation_chain".Select(c => $"\\u{(int)c:x4}"));
+        string json = payload.ToJsonString().Replace("\"delegation_chain\"", "\"" + escapedName + "\"", StringComparison.Ordinal);
+        Assert.Contains(escapedName, json, StringComparison.Ordinal);
+
+        var result = _verifier.Validate(Jwt.Sign(Key, Jwt.HeaderFor(Key), json), Jwt.Now);
+
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Single(result.Claims.DelegationChain);
+    }
 }

@@ -43,7 +43,7 @@ internal static class KeyAdminEndpoints
         var ring = services.GetRequiredService<SigningKeyRing>();
         string previous = ring.Active.KeyId;
         string? previousProfile = services.GetRequiredService<ProfileKeys>().Separate?.Active.KeyId;
-        var (next, profile) = services.GetRequiredService<KeyRotation>().RotateAll();
+        var (next, profile, profileFailure) = services.GetRequiredService<KeyRotation>().RotateAll();
         var time = services.GetRequiredService<TimeProvider>();
         string detail = $"signing key rotated | new_kid={next.KeyId} | previous_kid={previous} | alg={next.Algorithm.Name()}";
         if (profile is not null)
@@ -51,9 +51,20 @@ internal static class KeyAdminEndpoints
             detail += $" | profile_new_kid={profile.KeyId} | profile_previous_kid={previousProfile} | profile_alg={profile.Algorithm.Name()}";
         }
 
+        if (profileFailure is not null)
+        {
+            detail += " | profile_rotation=failed";
+        }
+
         await services.GetRequiredService<AuditLog>().RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.KeyRotated, "success", detail),
             cancellationToken: context.RequestAborted);
+        if (profileFailure is not null)
+        {
+            // The default key did rotate (and is recorded); the request still fails so the operator retries.
+            throw new InvalidOperationException("the profile signing key could not be rotated", profileFailure);
+        }
+
         await WriteKeysAsync(context, StatusCodes.Status200OK, previous);
     }
 

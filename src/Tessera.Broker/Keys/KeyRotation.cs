@@ -64,16 +64,39 @@ public sealed class KeyRotation
     public DateTimeOffset? ProfileRetiresAt(int index) => _profile.Separate is { } ring ? RetiresAt(ring, index) : null;
 
     /// <summary>Creates and activates a new key in every ring (the profile ring too, when separate); returns the default ring's.</summary>
-    public SigningKey Rotate() => RotateAll().Main;
+    public SigningKey Rotate()
+    {
+        var (main, _, failure) = RotateAll();
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("the default signing key rotated, the profile key did not", failure);
+        }
 
-    /// <summary>Creates and activates a new key in every ring; returns the default ring's and, when separate, the profile ring's.</summary>
-    public (SigningKey Main, SigningKey? Profile) RotateAll()
+        return main;
+    }
+
+    /// <summary>
+    /// Creates and activates a new key in every ring; returns the default ring's and, when
+    /// separate, the profile ring's. When the default ring rotated but the profile ring could not
+    /// be (its store failing), <c>ProfileFailure</c> says why, so the caller can record the half
+    /// that happened before it reports the failure.
+    /// </summary>
+    public (SigningKey Main, SigningKey? Profile, Exception? ProfileFailure) RotateAll()
     {
         lock (_gate)
         {
-            var main = RotateLocked(_main);
-            var profile = ProfileLocked() is { } ring ? RotateLocked(ring) : null;
-            return (main, profile);
+            var main = RotateLocked(_main, dueInterval: null)!;
+            try
+            {
+                var profile = ProfileLocked() is { } ring ? RotateLocked(ring, dueInterval: null) : null;
+                return (main, profile, null);
+            }
+#pragma warning disable CA1031 // Handed to the caller, which audits the default ring's rotation and then fails the request.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                return (main, null, ex);
+            }
         }
     }
 
@@ -123,10 +146,6 @@ public sealed class KeyRotation
             if (ProfileLocked() is { } ring)
             {
                 changed |= ReloadLocked(ring) | !hadProfile;
-                if (!hadProfile)
-                {
-                    _feed.NotifyKeysChanged();
-                }
             }
 
             return changed;
@@ -145,7 +164,12 @@ public sealed class KeyRotation
     // The profile ring, once it exists apart from the default ring (created on first use or loaded from a replica).
     private Ring? ProfileLocked()
     {
-        _profile.LoadIfStored();
+        if (_profile.LoadIfStored())
+        {
+            // Another replica created it: this replica's verifiers hear of the new key as of a rotation.
+            _feed.NotifyKeysChanged();
+        }
+
         if (_profile.Separate is not { } ring)
         {
             return null;
@@ -158,19 +182,22 @@ public sealed class KeyRotation
     {
         // Replicas run this on the same schedule: the first rotates, the others see its key here.
         ReloadLocked(ring);
-        if (ring.Keys.Active.CreatedAt.AddSeconds(interval) > _time.GetUtcNow())
-        {
-            return false;
-        }
-
-        RotateLocked(ring);
-        return true;
+        return RotateLocked(ring, interval) is not null;
     }
 
-    private SigningKey RotateLocked(Ring ring)
+    private bool IsDue(Ring ring, int interval) => ring.Keys.Active.CreatedAt.AddSeconds(interval) <= _time.GetUtcNow();
+
+    // With a due interval, rotates only while the active key is that old, checked again after
+    // losing a race to another replica (which then did this rotation); null when not rotated.
+    private SigningKey? RotateLocked(Ring ring, int? dueInterval)
     {
         while (true)
         {
+            if (dueInterval is { } interval && !IsDue(ring, interval))
+            {
+                return null;
+            }
+
             // Stored first: a key that signed tokens must never exist only in memory.
             var next = SigningKey.Generate(ring.Algorithm, _time.GetUtcNow());
             if (!ring.Storage.TrySave([next, .. ring.Keys.All]))

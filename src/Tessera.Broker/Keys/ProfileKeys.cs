@@ -41,16 +41,22 @@ public sealed class ProfileKeys
     /// <summary>The profile ring when it is separate from the default ring and exists.</summary>
     public SigningKeyRing? Separate => ReferenceEquals(_rsa, _main) ? null : _rsa;
 
-    /// <summary>Loads the ring when another replica created it since; the JWKS then publishes it here too.</summary>
-    public void LoadIfStored()
+    /// <summary>Loads the ring when another replica created it since (the JWKS then publishes it here too); true when this call loaded it.</summary>
+    public bool LoadIfStored()
     {
         if (_rsa is null && _storage.Exists)
         {
             lock (_gate)
             {
-                _rsa ??= _storage.LoadOrCreate(SigningAlgorithm.RS256);
+                if (_rsa is null)
+                {
+                    _rsa = _storage.LoadOrCreate(SigningAlgorithm.RS256);
+                    return true;
+                }
             }
         }
+
+        return false;
     }
 
     /// <summary>Makes sure the RS256 ring exists; true when this call created or loaded it (so verifiers must hear of a new key).</summary>

@@ -243,12 +243,13 @@ internal static class ClaimsReader
             return Classify(reader.ValueSpan);
         }
 
-        if (reader.ValueSpan.Length > 64)
+        // The longest name we read (16 bytes) is at most 96 when every character is escaped.
+        if (reader.ValueSpan.Length > 128)
         {
             return Claim.Other;
         }
 
-        Span<byte> unescaped = stackalloc byte[64];
+        Span<byte> unescaped = stackalloc byte[128];
         int length = reader.CopyString(unescaped);
         return Classify(unescaped[..length]);
     }

@@ -115,6 +115,7 @@ public sealed class TokenVerifier
             // remembered with its kid and the same bytes skip the decoding and the JSON.
             var headerB64 = ascii[..firstDot];
             string? kid;
+            bool remember = false;
             var memo = _lastHeader;
             if (memo is not null && headerB64.SequenceEqual(memo.Encoded))
             {
@@ -144,10 +145,7 @@ public sealed class TokenVerifier
                 }
 
                 kid = kidUtf8.IsEmpty ? null : Encoding.UTF8.GetString(kidUtf8);
-                if (kid is not null)
-                {
-                    _lastHeader = new HeaderMemo(headerB64.ToArray(), kid);
-                }
+                remember = true;
             }
 
             if (kid is null || !_keys.TryGetKey(kid, out var key) || key is null)
@@ -169,6 +167,12 @@ public sealed class TokenVerifier
             if (!key.Verify(ascii[..secondDot], scratch[..signatureLength]))
             {
                 return TokenValidationResult.Fail(TokenError.BadSignature, "signature verification failed");
+            }
+
+            if (remember)
+            {
+                // Only a header whose token verified is remembered, so unsigned junk cannot evict it.
+                _lastHeader = new HeaderMemo(headerB64.ToArray(), kid);
             }
 
             var payloadB64 = ascii[(firstDot + 1)..secondDot];
