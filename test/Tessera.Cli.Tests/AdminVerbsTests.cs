@@ -200,6 +200,26 @@ public sealed partial class AdminVerbsTests(AdminBrokerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task KeysRotate_RotatesAndListsTheProfileRing_OnceAMudraidPlatformExists()
+    {
+        string directory = TesseraProcess.TempDirectory();
+        await using var broker = await CliBroker.StartAsync(
+            new Dictionary<string, string?> { ["profile_signing_key_path"] = Path.Combine(directory, "signing-key-rs256.json") }, directory);
+        var created = await Cli.RunAsync((o, e) => PlatformsCommand.CreateAsync(
+            broker.Url, new PlatformFields("shop-" + Guid.NewGuid().ToString("N")[..8], Hostnames: ["shop.example"], Scopes: ["orders:read"], TokenProfile: "mudraid"), true, o, e, None, Secret));
+        Assert.True(created.Code == 0, created.ToString());
+
+        var rotated = await Cli.RunAsync((o, e) => KeysCommand.RunAsync(broker.Url, true, false, o, e, None, Secret));
+
+        Assert.True(rotated.Code == 0, rotated.ToString());
+        var rows = rotated.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(2).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.Equal(4, rows.Count);
+        var rsa = rows.Where(r => r[1] == "RS256").Select(r => r[2]).ToList();
+        Assert.Equal(["active", "retiring"], rsa);
+        Assert.Equal(["active", "retiring"], rows.Where(r => r[1] != "RS256").Select(r => r[2]));
+    }
+
+    [Fact]
     public async Task KeysRotate_PrintsRotationLine_WhenHumanOutput()
     {
         var result = await KeysAsync(rotate: true, json: false);
