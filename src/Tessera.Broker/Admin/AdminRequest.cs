@@ -28,6 +28,20 @@ internal sealed record AdminRequest(IClientStore Clients, ClientSecrets Secrets,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value);
     }
 
+    /// <summary>Reads the JSON body as <typeparamref name="T"/> within the body limit; null when the refusal was already written.</summary>
+    public async Task<T?> ReadBodyAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
+        where T : class
+    {
+        var body = await JsonBody.ReadAsync(context, typeInfo, Options.MaxBodyBytes);
+        if (body.Failure is { } bad)
+        {
+            await ProblemResult.From(bad).ExecuteAsync(context);
+            return null;
+        }
+
+        return body.Value;
+    }
+
     /// <summary>
     /// Reads the optional <c>{grace_seconds}</c> body of a rotate-secret call (default
     /// <c>TESSERA_SECRET_ROTATION_GRACE</c>); null when the refusal was already written.
@@ -37,14 +51,12 @@ internal sealed record AdminRequest(IClientStore Clients, ClientSecrets Secrets,
         RotateSecretRequest request = new();
         if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            var body = await JsonBody.ReadAsync(context, BrokerJson.Default.RotateSecretRequest, s.Options.MaxBodyBytes);
-            if (body.Failure is { } bad)
+            if (await s.ReadBodyAsync(context, BrokerJson.Default.RotateSecretRequest) is not { } read)
             {
-                await ProblemResult.From(bad).ExecuteAsync(context);
                 return null;
             }
 
-            request = body.Value!;
+            request = read;
         }
 
         int grace = request.GraceSeconds ?? s.Options.SecretRotationGrace;

@@ -46,14 +46,10 @@ internal static partial class AppAdminEndpoints
             return;
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.CreateAppRequest, s.Options.MaxBodyBytes);
-        if (body.Failure is { } bad)
+        if (await s.ReadBodyAsync(context, BrokerJson.Default.CreateAppRequest) is not { } request)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
             return;
         }
-
-        var request = body.Value!;
         Failure? failure = null;
         if (string.IsNullOrEmpty(request.Name))
         {
@@ -137,14 +133,10 @@ internal static partial class AppAdminEndpoints
             return;
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.UpdateAppRequest, s.Options.MaxBodyBytes);
-        if (body.Failure is { } bad)
+        if (await s.ReadBodyAsync(context, BrokerJson.Default.UpdateAppRequest) is not { } request)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
             return;
         }
-
-        var request = body.Value!;
         if (request.Scopes is null && request.TokenTtl is null)
         {
             await new ProblemResult(ErrorCatalog.InvalidRequest, "at least one of scopes or token_ttl must be provided").ExecuteAsync(context);

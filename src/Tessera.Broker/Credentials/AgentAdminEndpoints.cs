@@ -51,14 +51,10 @@ internal static partial class AgentAdminEndpoints
             return;
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.CreateAgentRequest, s.Options.MaxBodyBytes);
-        if (body.Failure is { } bad)
+        if (await s.ReadBodyAsync(context, BrokerJson.Default.CreateAgentRequest) is not { } request)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
             return;
         }
-
-        var request = body.Value!;
         Failure? failure = null;
         if (string.IsNullOrEmpty(request.Name))
         {
@@ -147,14 +143,10 @@ internal static partial class AgentAdminEndpoints
             return;
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.UpdateAgentRequest, s.Options.MaxBodyBytes);
-        if (body.Failure is { } bad)
+        if (await s.ReadBodyAsync(context, BrokerJson.Default.UpdateAgentRequest) is not { } request)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
             return;
         }
-
-        var request = body.Value!;
         if (request.Owner is null && request.Metadata is null && request.TokenTtl is null && request.Jwks is null)
         {
             await new ProblemResult(ErrorCatalog.InvalidRequest, "at least one of owner, metadata, token_ttl or jwks must be provided").ExecuteAsync(context);
@@ -201,14 +193,10 @@ internal static partial class AgentAdminEndpoints
             return;
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.GrantRequest, s.Options.MaxBodyBytes);
-        if (body.Failure is { } bad)
+        if (await s.ReadBodyAsync(context, BrokerJson.Default.GrantRequest) is not { } request)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
             return;
         }
-
-        var request = body.Value!;
         if (string.IsNullOrEmpty(request.PlatformId))
         {
             await new ProblemResult(ErrorCatalog.InvalidRequest, "platform_id is required").ExecuteAsync(context);
@@ -352,14 +340,12 @@ internal static partial class AgentAdminEndpoints
         string reason = defaultReason;
         if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            var body = await JsonBody.ReadAsync(context, BrokerJson.Default.StatusChangeRequest, s.Options.MaxBodyBytes);
-            if (body.Failure is { } bad)
+            if (await s.ReadBodyAsync(context, BrokerJson.Default.StatusChangeRequest) is not { } body)
             {
-                await ProblemResult.From(bad).ExecuteAsync(context);
                 return;
             }
 
-            if (body.Value!.Reason is { } given)
+            if (body.Reason is { } given)
             {
                 if (given.Length > 256 || given.Any(char.IsControl))
                 {

@@ -47,14 +47,10 @@ internal static partial class PlatformAdminEndpoints
             return;
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.CreatePlatformRequest, s.Options.MaxBodyBytes);
-        if (body.Failure is { } bad)
+        if (await s.ReadBodyAsync(context, BrokerJson.Default.CreatePlatformRequest) is not { } request)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
             return;
         }
-
-        var request = body.Value!;
         Failure? failure = null;
         if (string.IsNullOrEmpty(request.PlatformId))
         {
@@ -163,14 +159,10 @@ internal static partial class PlatformAdminEndpoints
             return;
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.UpdatePlatformRequest, s.Options.MaxBodyBytes);
-        if (body.Failure is { } bad)
+        if (await s.ReadBodyAsync(context, BrokerJson.Default.UpdatePlatformRequest) is not { } request)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
             return;
         }
-
-        var request = body.Value!;
         if (request.Name is null && request.Hostnames is null && request.Scopes is null && request.Routes is null && request.TokenProfile is null)
         {
             await new ProblemResult(ErrorCatalog.InvalidRequest, "at least one of name, hostnames, scopes, routes or token_profile must be provided").ExecuteAsync(context);
