@@ -17,26 +17,29 @@ public sealed class SharedSigningKeysTests
         var sealer = new KeyRingSealer(Kek);
         byte[] plaintext = Encoding.UTF8.GetBytes("""{"keys":[{"private_key":"c2VjcmV0"}]}""");
 
-        byte[] sealedRing = sealer.Seal("main", plaintext);
+        byte[] sealedRing = sealer.Seal("main", 3, plaintext);
 
-        Assert.Equal(plaintext, sealer.Open("main", sealedRing));
+        Assert.Equal(plaintext, sealer.Open("main", 3, sealedRing, allowLegacy: false, out bool legacy));
+        Assert.False(legacy);
         Assert.Equal(-1, sealedRing.AsSpan().IndexOf("private_key"u8));
-        Assert.NotEqual(sealedRing, sealer.Seal("main", plaintext));
+        Assert.NotEqual(sealedRing, sealer.Seal("main", 3, plaintext));
     }
 
     [Fact]
-    public void Open_Throws_WhenKeyNameOrBytesDiffer()
+    public void Open_Throws_WhenKeyNameVersionOrBytesDiffer()
     {
-        byte[] sealedRing = new KeyRingSealer(Kek).Seal("main", "ring"u8);
+        byte[] sealedRing = new KeyRingSealer(Kek).Seal("main", 1, "ring"u8);
         byte[] otherKek = [.. Kek];
         otherKek[0] ^= 1;
         byte[] altered = [.. sealedRing];
         altered[^1] ^= 1;
 
-        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(otherKek).Open("main", sealedRing));
-        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("profile", sealedRing));
-        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("main", altered));
-        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("main", [2, .. sealedRing[1..]]));
+        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(otherKek).Open("main", 1, sealedRing, false, out _));
+        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("profile", 1, sealedRing, false, out _));
+        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("main", 2, sealedRing, false, out _));
+        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("main", 1, altered, false, out _));
+        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("main", 1, [1, .. sealedRing[1..]], true, out _));
+        Assert.Throws<InvalidOperationException>(() => new KeyRingSealer(Kek).Open("main", 1, [3, .. sealedRing[1..]], true, out _));
         Assert.Throws<ArgumentException>(() => new KeyRingSealer(new byte[16]));
     }
 
@@ -64,7 +67,7 @@ public sealed class SharedSigningKeysTests
         var ring = new DatabaseSigningKeyStorage(store, "main", new KeyRingSealer(Kek), time, path).LoadOrCreate(SigningAlgorithm.EdDSA);
 
         Assert.Equal(fileRing.Active.KeyId, ring.Active.KeyId);
-        var reopened = SigningKeyFile.Parse(new KeyRingSealer(Kek).Open("main", store.Find("main")!.Sealed), "test");
+        var reopened = SigningKeyFile.Parse(new KeyRingSealer(Kek).Open("main", 1, store.Find("main")!.Sealed, false, out _), "test");
         Assert.Equal(fileRing.Active.KeyId, reopened[0].KeyId);
     }
 
@@ -91,6 +94,66 @@ public sealed class SharedSigningKeysTests
         Assert.True(b.TrySave(reloaded));
     }
 
+    [Fact]
+    public void ReloadIfChanged_KeepsTheRotatedKeys_WhenAnOlderRingIsWrittenBackUnderAHigherVersion()
+    {
+        // Security review 18.6: the old sealed ring written back with a higher version number.
+        var store = new MemoryKeyRingStore();
+        var time = new FakeTimeProvider();
+        var a = Storage(store, time);
+        var b = Storage(store, time);
+        var original = a.LoadOrCreate(SigningAlgorithm.EdDSA);
+        b.LoadOrCreate(SigningAlgorithm.EdDSA);
+        byte[] oldSealed = store.Find("main")!.Sealed;
+        var rotated = SigningKey.Generate(SigningAlgorithm.EdDSA, time.GetUtcNow());
+        Assert.True(a.TrySave([rotated]));
+        Assert.Equal([rotated.KeyId], b.ReloadIfChanged()!.Select(k => k.KeyId));
+
+        store.Put("main", 3, oldSealed);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => b.ReloadIfChanged());
+        Assert.Contains("does not open as version 3", refused.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => a.ReloadIfChanged());
+        Assert.Throws<InvalidOperationException>(() => Storage(store, time).LoadOrCreate(SigningAlgorithm.EdDSA));
+        Assert.NotEqual(original.Active.KeyId, rotated.KeyId);
+    }
+
+    [Fact]
+    public void ReloadIfChanged_Refuses_WhenTheVersionItselfGoesBack()
+    {
+        var store = new MemoryKeyRingStore();
+        var time = new FakeTimeProvider();
+        var a = Storage(store, time);
+        a.LoadOrCreate(SigningAlgorithm.EdDSA);
+        byte[] oldSealed = store.Find("main")!.Sealed;
+        Assert.True(a.TrySave([SigningKey.Generate(SigningAlgorithm.EdDSA, time.GetUtcNow())]));
+
+        store.Put("main", 1, oldSealed);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => a.ReloadIfChanged());
+        Assert.Contains("went back from version 2 to 1", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadOrCreate_ReSealsALegacyRingToItsNextVersion_AndRefusesLegacyAfterwards()
+    {
+        var store = new MemoryKeyRingStore();
+        var time = new FakeTimeProvider();
+        var sealer = new KeyRingSealer(Kek);
+        var key = SigningKey.Generate(SigningAlgorithm.EdDSA, time.GetUtcNow());
+        byte[] legacy = sealer.SealLegacy("main", SigningKeyFile.Serialize([key]));
+        store.Put("main", 1, legacy);
+
+        var storage = Storage(store, time);
+        var ring = storage.LoadOrCreate(SigningAlgorithm.EdDSA);
+
+        Assert.Equal(key.KeyId, ring.Active.KeyId);
+        Assert.Equal(2, store.Version("main"));
+        Assert.Equal(2, store.Find("main")!.Sealed[0]);
+        store.Put("main", 3, legacy);
+        Assert.Throws<InvalidOperationException>(() => storage.ReloadIfChanged());
+    }
+
     private static DatabaseSigningKeyStorage Storage(IKeyRingStore store, TimeProvider time) => new(store, "main", new KeyRingSealer(Kek), time, null);
 
     /// <summary>The compare-and-set of a real store, in memory.</summary>
@@ -108,6 +171,15 @@ public sealed class SharedSigningKeysTests
         }
 
         public long Version(string name) => Find(name)?.Version ?? 0;
+
+        /// <summary>What someone with write access to the database can do.</summary>
+        public void Put(string name, long version, byte[] sealedRing)
+        {
+            lock (_gate)
+            {
+                _rings[name] = new StoredKeyRing(name, version, [.. sealedRing]);
+            }
+        }
 
         public Task<StoredKeyRing?> FindAsync(string name, CancellationToken cancellationToken) => Task.FromResult(Find(name));
 

@@ -209,6 +209,12 @@ internal sealed class ClientAssertionValidator(IClientStore clients, IAssertionR
             return false;
         }
 
+        // A segment whose text is not valid UTF-8 would throw later, when a claim is read.
+        if (!Http.JsonBody.HasValidText(bytes))
+        {
+            return false;
+        }
+
         try
         {
             document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });

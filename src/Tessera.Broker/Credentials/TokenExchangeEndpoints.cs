@@ -239,6 +239,11 @@ internal static class TokenExchangeEndpoints
 
     private static (Dictionary<string, string>?, Failure?) ParseJson(ReadOnlySpan<byte> body)
     {
+        if (!JsonBody.HasValidText(body))
+        {
+            return (null, JsonBody.InvalidText);
+        }
+
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 4 });

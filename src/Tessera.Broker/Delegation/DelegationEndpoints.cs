@@ -88,6 +88,12 @@ internal static class DelegationEndpoints
             return;
         }
 
+        if (requested.Items.FirstOrDefault(s => s.IsReserved) is { Value: not null } reserved)
+        {
+            await new ProblemResult(ErrorCatalog.ScopeViolation, "requested scope is in a reserved namespace", $"'{reserved.Value}' is under admin: or app:, which no agent token may carry").ExecuteAsync(context);
+            return;
+        }
+
         int ttl = request.Ttl ?? 60;
         if (ttl <= 0)
         {

@@ -41,6 +41,11 @@ internal static class JsonBody
                 return new(null, new Failure(ErrorCatalog.InvalidRequest, "malformed JSON body", "send a JSON object"));
             }
 
+            if (!HasValidText(buffer.AsSpan(0, length)))
+            {
+                return new(null, InvalidText);
+            }
+
             try
             {
                 var value = JsonSerializer.Deserialize(buffer.AsSpan(0, length), typeInfo);
@@ -115,6 +120,54 @@ internal static class JsonBody
                 return new(null, 0, TooLarge(maxBytes));
             }
         }
+    }
+
+    /// <summary>The refusal for a body whose text is not valid UTF-8 (raw bytes or escaped surrogates).</summary>
+    public static Failure InvalidText { get; } =
+        new(ErrorCatalog.InvalidRequest, "malformed JSON body: text is not valid UTF-8", "send the body as UTF-8; a \\u escape must not leave half a surrogate pair");
+
+    /// <summary>
+    /// True when <paramref name="json"/> is valid UTF-8 and every escaped string in it decodes to valid
+    /// UTF-16. <see cref="JsonSerializer"/> and <see cref="JsonDocument"/> check neither until a string
+    /// is read, and then throw <see cref="InvalidOperationException"/>, not <see cref="JsonException"/>:
+    /// checking up front, once per body, keeps every later read of the text safe. Structural errors
+    /// are left to the parser, which reports them with the field's path.
+    /// </summary>
+    public static bool HasValidText(ReadOnlySpan<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            return false;
+        }
+
+        // Only escaped strings can still hide a lone surrogate (\ud800); most bodies have none.
+        if (json.IndexOf((byte)'\\') < 0)
+        {
+            return true;
+        }
+
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    _ = reader.GetString();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Malformed structure: the parser that follows reports it.
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+
+        return true;
     }
 
     private static Failure TooLarge(int maxBytes) =>

@@ -29,16 +29,23 @@ public sealed class DatabaseSigningKeyStorage(IKeyRingStore store, string name, 
             while (true)
             {
                 var stored = Find();
-                List<SigningKey> keys = stored is not null ? Open(stored)
+                if (stored is not null && stored.Version < Interlocked.Read(ref _version))
+                {
+                    throw Rollback(stored.Version);
+                }
+
+                bool legacy = false;
+                List<SigningKey> keys = stored is not null ? Open(stored, allowLegacy: Interlocked.Read(ref _version) == 0, out legacy)
                     : importPath is not null && File.Exists(importPath) ? SigningKeyFile.Read(importPath)
                     : [];
                 long version = stored?.Version ?? 0;
-                if (stored is not null && keys.Count > 0 && keys[0].Algorithm == algorithm)
+                if (stored is not null && keys.Count > 0 && keys[0].Algorithm == algorithm && !legacy)
                 {
                     _version = version;
                     return new SigningKeyRing(keys[0], keys.Skip(1));
                 }
 
+                // A ring sealed before version binding is stored again, sealed to its next version.
                 if (keys.Count == 0 || keys[0].Algorithm != algorithm)
                 {
                     keys.Insert(0, SigningKey.Generate(algorithm, time.GetUtcNow()));
@@ -80,7 +87,13 @@ public sealed class DatabaseSigningKeyStorage(IKeyRingStore store, string name, 
                 return null;
             }
 
-            var keys = Open(stored);
+            // The version a replica has seen only grows: a lower one is a ring put back in the database.
+            if (stored.Version < _version)
+            {
+                throw Rollback(stored.Version);
+            }
+
+            var keys = Open(stored, allowLegacy: false, out _);
             _version = stored.Version;
             return keys;
         }
@@ -93,7 +106,7 @@ public sealed class DatabaseSigningKeyStorage(IKeyRingStore store, string name, 
         byte[] json = SigningKeyFile.Serialize(keys);
         try
         {
-            byte[] sealedRing = sealer.Seal(name, json);
+            byte[] sealedRing = sealer.Seal(name, expectedVersion + 1, json);
             return store.TryReplaceAsync(name, expectedVersion, sealedRing, time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None).GetAwaiter().GetResult();
         }
         finally
@@ -102,9 +115,12 @@ public sealed class DatabaseSigningKeyStorage(IKeyRingStore store, string name, 
         }
     }
 
-    private List<SigningKey> Open(StoredKeyRing stored)
+    private InvalidOperationException Rollback(long stored) =>
+        new($"the stored key ring '{name}' went back from version {Interlocked.Read(ref _version)} to {stored}: refused as a rollback; restore the newest ring or rotate the keys");
+
+    private List<SigningKey> Open(StoredKeyRing stored, bool allowLegacy, out bool legacy)
     {
-        byte[] json = sealer.Open(name, stored.Sealed);
+        byte[] json = sealer.Open(name, stored.Version, stored.Sealed, allowLegacy, out legacy);
         try
         {
             return SigningKeyFile.Parse(json, $"stored key ring '{name}'");

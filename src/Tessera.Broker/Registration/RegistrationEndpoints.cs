@@ -109,6 +109,13 @@ internal static class RegistrationEndpoints
             return Fail(ErrorCatalog.InvalidScopeFormat, scopeError);
         }
 
+        // admin: and app: belong to the operator's and apps' tokens: a wildcard ceiling such as
+        // "*:launch-tokens:*" covers them by grammar, but no agent may carry them.
+        if (requested.Items.FirstOrDefault(s => s.IsReserved) is { Value: not null } reserved)
+        {
+            return Fail(ErrorCatalog.ScopeViolation, "requested scope is in a reserved namespace", $"'{reserved.Value}' is under admin: or app:, which no agent token may carry");
+        }
+
         // A revoked task may not gain new agents: their tokens would outlive the revocation entry.
         if (services.GetRequiredService<Revocation.RevocationList>().IsTaskRevoked(request.TaskId))
         {
@@ -154,6 +161,13 @@ internal static class RegistrationEndpoints
             if (launch.AllowedAudience.Count > 0 && !launch.AllowedAudience.Contains(request.Audience, StringComparer.Ordinal))
             {
                 return Fail(ErrorCatalog.AudienceNotAllowed, "requested audience is not allowed by the launch token", "request one of the launch policy's allowed_audience");
+            }
+
+            // An empty allowed_audience means the broker's own issuer, never "whatever the agent asks for":
+            // otherwise a launch token without an audience would mint tokens for any platform, grant or not.
+            if (launch.AllowedAudience.Count == 0 && !string.Equals(request.Audience, options.Issuer, StringComparison.Ordinal))
+            {
+                return Fail(ErrorCatalog.AudienceNotAllowed, "requested audience is not allowed by the launch token", "this launch token allows only the broker's issuer as audience; omit audience, or ask for a launch token whose allowed_audience names it");
             }
 
             if (request.Audience.Length > 256 || request.Audience.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))

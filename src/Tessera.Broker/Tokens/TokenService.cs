@@ -42,6 +42,14 @@ public sealed class TokenService
         IReadOnlyList<DelegationRecord>? chain = null, string? chainHash = null, long? notAfter = null, string? appId = null,
         string? profile = null)
     {
+        // The last line of defence for the reserved namespaces: only the admin's and apps' own
+        // tokens carry admin:/app: scopes. Every edge refuses such a request with its own error;
+        // a scope that still got here (a token issued before that check, then renewed) is dropped.
+        if (!IsBrokerPrincipal(subject))
+        {
+            scope = WithoutReserved(scope);
+        }
+
         bool mudraid = profile == "mudraid";
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         long expires = notAfter is { } cap ? Math.Min(now + ttlSeconds, cap) : now + ttlSeconds;
@@ -65,6 +73,31 @@ public sealed class TokenService
         };
         var key = mudraid && _profileKeys is not null ? _profileKeys.Rsa.Active : _keys.Active;
         return (_signer.Sign(claims, key), claims);
+    }
+
+    private static bool IsBrokerPrincipal(string subject) =>
+        string.Equals(subject, "admin", StringComparison.Ordinal) || subject.StartsWith("app:", StringComparison.Ordinal);
+
+    private static IReadOnlyList<string> WithoutReserved(IReadOnlyList<string> scope)
+    {
+        for (int i = 0; i < scope.Count; i++)
+        {
+            if (Tessera.Scopes.Scope.IsReservedValue(scope[i]))
+            {
+                var kept = new List<string>(scope.Count);
+                foreach (string s in scope)
+                {
+                    if (!Tessera.Scopes.Scope.IsReservedValue(s))
+                    {
+                        kept.Add(s);
+                    }
+                }
+
+                return kept;
+            }
+        }
+
+        return scope;
     }
 
     /// <summary>Verifies signature, issuer and time (not revocation; see <see cref="Revocation.RevocationList"/>).</summary>

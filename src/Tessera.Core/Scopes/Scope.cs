@@ -122,6 +122,18 @@ public readonly record struct Scope
         }
     }
 
+    /// <summary>
+    /// True when the scope's first segment is <c>admin</c> or <c>app</c>: the broker's own namespaces,
+    /// granted only to the operator's and apps' tokens and never carried by an agent token,
+    /// however a wildcard ceiling would cover it.
+    /// </summary>
+    public bool IsReserved =>
+        Value is { } v && (v.StartsWith("admin:", StringComparison.Ordinal) || v.StartsWith("app:", StringComparison.Ordinal));
+
+    /// <summary>True when <paramref name="scope"/> parses as a scope in the reserved <c>admin:</c> or <c>app:</c> namespace.</summary>
+    public static bool IsReservedValue(string? scope) =>
+        scope is not null && (scope.StartsWith("admin:", StringComparison.Ordinal) || scope.StartsWith("app:", StringComparison.Ordinal));
+
     /// <inheritdoc />
     public override string ToString() => Value ?? string.Empty;
 
