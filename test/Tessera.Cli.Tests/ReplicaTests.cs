@@ -247,6 +247,76 @@ public sealed class ReplicaTests
         Assert.Equal(-1, reader.GetFieldValue<byte[]>(1).AsSpan().IndexOf("private_key"u8));
     }
 
+    [PostgreSqlFact]
+    public async Task TwoReplicas_KeepSigningWithTheRotatedKey_WhenAnOlderSealedRingIsWrittenBack()
+    {
+        // Security review 18.6: with write access to the database, an attacker puts the ring from
+        // before a rotation back, first under a higher version number, then under its own.
+        await using var database = await PostgreSqlTestDatabase.CreateAsync();
+        string shared = TesseraProcess.TempDirectory();
+        var environment = Environment(database, shared);
+        environment["TESSERA_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 5)).ToArray());
+        environment["TESSERA_SECRET_PEPPER"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 3)).ToArray());
+        var started = await Task.WhenAll(StartAsync(shared, environment), StartAsync(shared, environment));
+        using var a = started[0];
+        using var b = started[1];
+        using var clientA = new HttpClient { BaseAddress = new Uri(a.Url) };
+        using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
+        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        string oldKid = Header((await TryRegisterAsync(clientA, launch, "task-rb-0")).AccessToken!)["kid"]!.GetValue<string>();
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        var (oldVersion, oldSealed) = await RingAsync(connection);
+
+        var rotated = await Cli.RunAsync((o, e) => KeysCommand.RunAsync(a.Url, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        Assert.True(rotated.Code == 0, rotated.ToString());
+        string newKid = Header((await TryRegisterAsync(clientA, launch, "task-rb-1")).AccessToken!)["kid"]!.GetValue<string>();
+        Assert.NotEqual(oldKid, newKid);
+        var clock = Stopwatch.StartNew();
+        while (Header((await TryRegisterAsync(clientB, launch, $"task-rb-b{clock.ElapsedMilliseconds}")).AccessToken!)["kid"]!.GetValue<string>() != newKid)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "replica B never signed with A's new key");
+            await Task.Delay(20);
+        }
+
+        await WriteRingAsync(connection, "version = version + 1", oldSealed);
+        await a.Process.WaitForOutputAsync("does not open as version", TimeSpan.FromSeconds(10));
+        await b.Process.WaitForOutputAsync("does not open as version", TimeSpan.FromSeconds(10));
+        await AssertSignsWithAsync(newKid, clientA, clientB, launch, "task-rb-2");
+
+        await WriteRingAsync(connection, $"version = {oldVersion}", oldSealed);
+        await a.Process.WaitForOutputAsync("refused as a rollback", TimeSpan.FromSeconds(10));
+        await b.Process.WaitForOutputAsync("refused as a rollback", TimeSpan.FromSeconds(10));
+        await AssertSignsWithAsync(newKid, clientA, clientB, launch, "task-rb-3");
+        Assert.Contains(newKid, await KidsAsync(clientB));
+    }
+
+    private static async Task AssertSignsWithAsync(string kid, HttpClient a, HttpClient b, string launch, string taskId)
+    {
+        foreach (var client in new[] { a, b })
+        {
+            var registered = await TryRegisterAsync(client, launch, taskId);
+            Assert.Equal(kid, Header(registered.AccessToken!)["kid"]!.GetValue<string>());
+            Assert.True(await AgentRegistration.IsValidAsync(client, registered.AccessToken!));
+        }
+    }
+
+    private static async Task<(long Version, byte[] Sealed)> RingAsync(Npgsql.NpgsqlConnection connection)
+    {
+        await using var query = new Npgsql.NpgsqlCommand("SELECT version, sealed FROM key_rings WHERE name = 'main'", connection);
+        await using var reader = await query.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1));
+    }
+
+    private static async Task WriteRingAsync(Npgsql.NpgsqlConnection connection, string versionAssignment, byte[] sealedRing)
+    {
+        await using var update = new Npgsql.NpgsqlCommand($"UPDATE key_rings SET {versionAssignment}, sealed = @s WHERE name = 'main'; SELECT pg_notify('tessera_key_rings', 'main')", connection);
+        update.Parameters.AddWithValue("s", sealedRing);
+        await update.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Calls the verifier until it refuses the token; returns when (on <paramref name="clock"/>) and its error_code.</summary>
     private static async Task<(TimeSpan At, string? ErrorCode)> WaitForVerifierRefusalAsync(ReplicaVerifier verifier, string token, Stopwatch clock)
     {
@@ -373,11 +443,13 @@ public sealed class ReplicaTests
 
         public string Url { get; } = url;
 
+        public TesseraProcess Process { get; } = process;
+
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                process.Dispose();
+                Process.Dispose();
             }
         }
     }

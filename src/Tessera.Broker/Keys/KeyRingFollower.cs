@@ -25,6 +25,12 @@ internal sealed partial class KeyRingFollower(KeyRotation rotation, IKeyRingChan
             {
                 rotation.Reload();
             }
+            catch (InvalidOperationException ex)
+            {
+                // A ring that does not open as the version it is stored at, or a version below one
+                // already seen: someone wrote to the database. Keep signing with the keys we have.
+                LogRingRefused(logger, ex.Message);
+            }
 #pragma warning disable CA1031 // The store failing once must not stop following it; the next signal or poll retries.
             catch (Exception ex)
 #pragma warning restore CA1031
@@ -35,6 +41,9 @@ internal sealed partial class KeyRingFollower(KeyRotation rotation, IKeyRingChan
             await Task.WhenAny(changed, Task.Delay(Poll, stoppingToken));
         }
     }
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Critical, Message = "Refused the stored signing key ring and kept the current keys: {Reason}")]
+    private static partial void LogRingRefused(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Reloading signing keys changed by other brokers failed; will retry")]
     private static partial void LogReloadFailed(ILogger logger, Exception exception);
