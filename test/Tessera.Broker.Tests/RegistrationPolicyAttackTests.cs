@@ -102,3 +102,33 @@ public sealed class RegistrationPolicyAttackTests(SharedBroker shared) : IClassF
         await RegistrationTests.AssertProblem(response, 403, "insufficient_scope", "token lacks required scope: admin:revoke:*");
     }
 }
+
+/// <summary>The signer's own guard for the reserved namespaces (17.9), behind every endpoint's refusal.</summary>
+public sealed class TokenServiceReservedScopeTests
+{
+    [Fact]
+    public void Issue_DropsReservedScopes_WhenTheSubjectIsAnAgent()
+    {
+        var service = Service();
+
+        var (_, claims) = service.Issue("spiffe://tessera.test/agent/o/t/1", ["orders-api"], ["admin:revoke:*", "read:data:x", "app:launch-tokens:*"], 60);
+
+        Assert.Equal(["read:data:x"], claims.Scope);
+    }
+
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("app:a-1")]
+    public void Issue_KeepsReservedScopes_ForTheBrokersOwnPrincipals(string subject)
+    {
+        var (_, claims) = Service().Issue(subject, ["http://tessera.test"], ["admin:revoke:*", "app:launch-tokens:*"], 60);
+
+        Assert.Equal(["admin:revoke:*", "app:launch-tokens:*"], claims.Scope);
+    }
+
+    private static Tessera.Broker.Tokens.TokenService Service() =>
+        new(
+            new Tessera.Keys.SigningKeyRing(Tessera.Keys.SigningKey.Generate(Tessera.Keys.SigningAlgorithm.EdDSA, TimeProvider.System.GetUtcNow())),
+            Microsoft.Extensions.Options.Options.Create(new Tessera.Broker.Configuration.BrokerOptions { Issuer = "http://tessera.test" }),
+            TimeProvider.System);
+}
