@@ -49,12 +49,16 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
         _key = key;
         _time = time;
         AgentId = agentId;
+        Audience = TokenPayload.Audience(first.Token);
         _tokens = new TokenManager(RenewAsync, mintRevokesPrevious: true, time);
         _tokens.Seed(string.Empty, first);
     }
 
     /// <summary>The agent's SPIFFE id.</summary>
     public string AgentId { get; }
+
+    /// <summary>The platform (audience) the agent's token is for, as the broker issued it (its <c>aud</c>).</summary>
+    public string Audience { get; }
 
     /// <summary>The raw 32-byte Ed25519 public key the agent registered.</summary>
     public ReadOnlyMemory<byte> PublicKey => _key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
@@ -163,8 +167,13 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
     public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken = default) => _tokens.GetAsync(string.Empty, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>A registered agent has one token for every audience its launch policy granted.</remarks>
-    public ValueTask<string?> AudienceForHostAsync(string host, CancellationToken cancellationToken) => ValueTask.FromResult<string?>(string.Empty);
+    /// <remarks>
+    /// A registered agent has one token, and no list of its platform's origins: it answers its
+    /// <see cref="Audience"/> for an origin the application listed
+    /// (<see cref="TesseraHandlerOptions.AllowedOrigins"/>) and null for every other one.
+    /// </remarks>
+    public ValueTask<string?> AudienceForOriginAsync(Uri origin, bool listed, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(listed ? Audience : null);
 
     /// <inheritdoc />
     ValueTask<string> ITesseraTokenProvider.GetTokenAsync(string audience, CancellationToken cancellationToken) => GetTokenAsync(cancellationToken);

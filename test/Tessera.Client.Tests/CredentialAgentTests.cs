@@ -124,8 +124,10 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
     {
         var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
         using var agent = env.CredentialAgent(info);
-        using var client = env.ClientFor(agent);
         int port = env.Platform.BaseAddress.Port;
+        var options = new TesseraHandlerOptions();
+        options.AllowedOrigins.Add(new Uri($"http://localhost:{port}"));
+        using var client = env.ClientFor(agent, options);
 
         using (var byName = await client.GetAsync($"http://localhost:{port}/orders"))
         {
@@ -145,11 +147,12 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
         int port = env.Platform.BaseAddress.Port;
         int before = env.Platform.Requests.Count;
 
-        using var strict = new HttpClient(new TesseraTokenHandler(agent) { InnerHandler = ToPlatform() });
+        var origin = new Uri($"http://orders.internal:{port}");
+        using var strict = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowedOrigins = { origin } }) { InnerHandler = ToPlatform() });
         await Assert.ThrowsAsync<TesseraConfigurationException>(() => strict.GetAsync($"http://orders.internal:{port}/orders"));
         Assert.Equal(before, env.Platform.Requests.Count);
 
-        using var lenient = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowInsecureHttp = true }) { InnerHandler = ToPlatform() });
+        using var lenient = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowInsecureHttp = true, AllowedOrigins = { origin } }) { InnerHandler = ToPlatform() });
         using var response = await lenient.GetAsync($"http://orders.internal:{port}/orders");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -163,6 +166,41 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
         options.AllowInsecureHttp = true;
         using var agent = new TesseraCredentialAgent(options);
         Assert.Equal("tsr_kid_x", agent.KeyId);
+    }
+
+    [Theory]
+    [InlineData("https://operator:hunter2-broker-password@broker.example.com")]
+    [InlineData("https://hunter2-broker-password@broker.example.com/tessera")]
+    public async Task Constructor_RefusesABrokerUrlWithUserInfo_WithoutPrintingIt(string url)
+    {
+        var options = new TesseraCredentialOptions { BrokerUrl = new Uri(url), KeyId = "tsr_kid_x", Secret = "tsr_sk_x" };
+
+        // Built, the old agent kept the user info and printed it in every error.
+        var ex = await Record.ExceptionAsync(async () =>
+        {
+            using var agent = new TesseraCredentialAgent(options);
+            await agent.GetTokenAsync(LoopbackBroker.Platform);
+        });
+
+        var refused = Assert.IsType<TesseraConfigurationException>(ex);
+        Assert.Equal("broker_url_has_credentials", refused.ErrorCode);
+        Assert.DoesNotContain("hunter2", refused.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LoadPlatformsAsync_SendsTheSecretOnlyInTheAuthorizationHeader()
+    {
+        var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
+        var counter = new BrokerCallCounter();
+        using var agent = env.CredentialAgent(info, counter);
+
+        var platforms = await agent.LoadPlatformsAsync();
+
+        Assert.Equal(LoopbackBroker.Platform, platforms["127.0.0.1"]);
+        var call = Assert.Single(counter.Seen, c => c.Path == "/v1/platforms/me");
+        Assert.Equal("Basic", call.AuthorizationScheme);
+        Assert.DoesNotContain(info.Secret, call.Body, StringComparison.Ordinal);
+        Assert.Equal("", call.Body);
     }
 
     [Fact]
@@ -236,7 +274,7 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
             o.KeyId = info.KeyId;
             o.Secret = info.Secret;
         });
-        services.AddHttpClient("orders", c => c.BaseAddress = env.Platform.BaseAddress).AddTesseraAgent();
+        services.AddHttpClient("orders", c => c.BaseAddress = env.Platform.BaseAddress).AddTesseraAgent(o => o.AllowedOrigins.Add(env.Platform.BaseAddress));
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("orders");
 
