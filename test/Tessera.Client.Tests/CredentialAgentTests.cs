@@ -158,6 +158,24 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
     }
 
     [Fact]
+    public async Task Handler_SendsTheToken_ToARegisteredHostNameOnItsDefaultPort_WithoutListingIt()
+    {
+        var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
+        using var agent = env.CredentialAgent(info);
+        int before = env.Platform.Requests.Count;
+
+        // orders.internal is a registered host name of orders-api: http://orders.internal means port 80.
+        using var client = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowInsecureHttp = true }) { InnerHandler = ToPlatform() });
+        using var response = await client.GetAsync("http://orders.internal/orders");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(before + 1, env.Platform.Requests.Count);
+        var ex = await Assert.ThrowsAsync<TesseraConfigurationException>(() => client.GetAsync("http://orders.internal:8080/orders"));
+        Assert.Equal("origin_not_allowed", ex.ErrorCode);
+        Assert.Equal(before + 1, env.Platform.Requests.Count);
+    }
+
+    [Fact]
     public void Constructor_RefusesPlainHttpToARemoteBroker_UnlessAllowed()
     {
         var options = new TesseraCredentialOptions { BrokerUrl = new Uri("http://broker.example.com"), KeyId = "tsr_kid_x", Secret = "tsr_sk_x" };

@@ -27,6 +27,7 @@ public sealed class ForeignOriginTests(SdkEnvironment env) : IClassFixture<SdkEn
         Assert.All(foreign.Requests, r => Assert.Null(r.Authorization));
         Assert.Equal(0, counter["/v1/token/renew"]);
         Assert.Equal(1, agent.TokensMinted);
+        Assert.Equal(LoopbackBroker.Platform, agent.Audience);
         var refused = Assert.IsType<TesseraConfigurationException>(ex);
         Assert.Equal("origin_not_allowed", refused.ErrorCode);
         Assert.DoesNotContain(token, refused.ToString(), StringComparison.Ordinal);
@@ -53,6 +54,7 @@ public sealed class ForeignOriginTests(SdkEnvironment env) : IClassFixture<SdkEn
 
         Assert.All(foreign.Requests, r => Assert.Null(r.Authorization));
         Assert.Equal("origin_not_allowed", Assert.IsType<TesseraConfigurationException>(ex).ErrorCode);
+        Assert.Equal(LoopbackBroker.Platform, received.Audience);
 
         // The foreign 401 did not mark the delegated token refused: the platform still accepts it.
         using var legit = env.ClientFor(received);
