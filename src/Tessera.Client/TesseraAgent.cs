@@ -8,7 +8,8 @@ public sealed class TesseraAgentRegistrationOptions
 {
     /// <summary>
     /// Where to keep the agent's Ed25519 private key (created with owner-only permissions); null
-    /// keeps it in memory only.
+    /// keeps it in memory only. An existing file that the group or others have any permission on
+    /// is refused on Unix (<c>key_file_too_open</c>); on Windows its ACL is not checked.
     /// </summary>
     public string? KeyFile { get; set; }
 
