@@ -127,7 +127,10 @@ internal static class AgentWalkthrough
     {
         var baseAddress = new Uri(platformUrl.AbsoluteUri.TrimEnd('/') + "/");
         var services = new ServiceCollection();
-        services.AddHttpClient(client.Name, http => http.BaseAddress = baseAddress).AddTesseraAgent(client.Provider);
+
+        // A registered agent (and a token delegated by one) has no list of its platform's origins:
+        // the client names the one origin its token may go to; any other is refused before sending.
+        services.AddHttpClient(client.Name, http => http.BaseAddress = baseAddress).AddTesseraAgent(client.Provider, o => o.AllowedOrigins.Add(baseAddress));
         return services.BuildServiceProvider();
     }
 

@@ -20,6 +20,7 @@ internal sealed class BrokerConnection : IDisposable
     public BrokerConnection(Uri brokerUrl, bool allowInsecureHttp, HttpMessageHandler? handler, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(brokerUrl);
+        EnsureNoCredentials(brokerUrl);
         EnsureTransportAllowed(brokerUrl, allowInsecureHttp, "broker");
         BaseAddress = new Uri(brokerUrl.AbsoluteUri.TrimEnd('/') + "/");
         if (handler is null)
@@ -36,6 +37,31 @@ internal sealed class BrokerConnection : IDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>
+    /// Refuses a broker URL carrying user information (<c>https://user:password@broker</c>) or a
+    /// query: credentials never belong in a URL, where they end up in error messages, logs and
+    /// proxies. The message names neither, so the refusal itself leaks nothing.
+    /// </summary>
+    private static void EnsureNoCredentials(Uri url)
+    {
+        if (!url.IsAbsoluteUri)
+        {
+            throw new TesseraConfigurationException("the broker URL must be absolute, such as https://broker.example.com");
+        }
+
+        if (url.UserInfo.Length > 0)
+        {
+            throw new TesseraConfigurationException(
+                $"the broker URL for {url.Host} carries user information (user:password@): credentials never belong in a URL; remove it (the agent authenticates with its launch token, or its key id and secret)",
+                "broker_url_has_credentials");
+        }
+
+        if (url.Query.Length > 0 || url.Fragment.Length > 0)
+        {
+            throw new TesseraConfigurationException($"the broker URL for {url.Host} has a query or fragment; give scheme, host, port and path only", "broker_url_has_credentials");
+        }
+    }
 
     /// <summary>Refuses plain HTTP to anything but a loopback host unless explicitly allowed.</summary>
     public static void EnsureTransportAllowed(Uri url, bool allowInsecureHttp, string what)

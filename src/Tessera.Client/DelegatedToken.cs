@@ -18,8 +18,12 @@ public sealed class DelegatedToken : ITesseraTokenProvider
         AgentId = agentId;
         Token = token;
         ExpiresAt = expiresAt;
+        Audience = TokenPayload.Audience(token);
         _time = time;
     }
+
+    /// <summary>The platform (audience) the token is for (its <c>aud</c>, read without verification).</summary>
+    public string Audience { get; }
 
     /// <summary>The sub-agent the token was delegated to.</summary>
     public string AgentId { get; }
@@ -59,7 +63,13 @@ public sealed class DelegatedToken : ITesseraTokenProvider
     }
 
     /// <inheritdoc />
-    public ValueTask<string?> AudienceForHostAsync(string host, CancellationToken cancellationToken) => ValueTask.FromResult<string?>(string.Empty);
+    /// <remarks>
+    /// A delegated token knows no platform origins: it answers its <see cref="Audience"/> for an
+    /// origin the application listed (<see cref="TesseraHandlerOptions.AllowedOrigins"/>) and null
+    /// for every other one, so it goes nowhere else.
+    /// </remarks>
+    public ValueTask<string?> AudienceForOriginAsync(Uri origin, bool listed, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(listed ? Audience : null);
 
     /// <inheritdoc />
     public ValueTask<string> GetTokenAsync(string audience, CancellationToken cancellationToken)

@@ -8,10 +8,21 @@ namespace Tessera.Client;
 public interface ITesseraTokenProvider
 {
     /// <summary>
-    /// The platform (audience) to use for requests to <paramref name="host"/>, or null when this
-    /// provider does not know the host.
+    /// The platform (audience) whose token may be sent to <paramref name="origin"/>, or null when
+    /// none may: the handler then refuses the request and no token leaves the process.
     /// </summary>
-    ValueTask<string?> AudienceForHostAsync(string host, CancellationToken cancellationToken);
+    /// <param name="origin">
+    /// The request's origin: scheme, lower-case host and port (always explicit, e.g.
+    /// <c>https://orders.example.com:443</c>). A provider answers for the origins of its own
+    /// platforms only, matching all three parts.
+    /// </param>
+    /// <param name="listed">
+    /// True when the application allowed this origin itself (<see cref="TesseraHandlerOptions.AllowedOrigins"/>):
+    /// the provider then only says which of its audiences to use there (a provider with a single
+    /// token answers its audience; a credential agent the platform registered under that host name).
+    /// </param>
+    /// <param name="cancellationToken">Cancels a lookup at the broker.</param>
+    ValueTask<string?> AudienceForOriginAsync(Uri origin, bool listed, CancellationToken cancellationToken);
 
     /// <summary>A valid token for <paramref name="audience"/>, from the cache when it is fresh.</summary>
     ValueTask<string> GetTokenAsync(string audience, CancellationToken cancellationToken);

@@ -8,7 +8,8 @@ public sealed class TesseraAgentRegistrationOptions
 {
     /// <summary>
     /// Where to keep the agent's Ed25519 private key (created with owner-only permissions); null
-    /// keeps it in memory only.
+    /// keeps it in memory only. An existing file that the group or others have any permission on
+    /// is refused on Unix (<c>key_file_too_open</c>); on Windows its ACL is not checked.
     /// </summary>
     public string? KeyFile { get; set; }
 
@@ -49,12 +50,16 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
         _key = key;
         _time = time;
         AgentId = agentId;
+        Audience = TokenPayload.Audience(first.Token);
         _tokens = new TokenManager(RenewAsync, mintRevokesPrevious: true, time);
         _tokens.Seed(string.Empty, first);
     }
 
     /// <summary>The agent's SPIFFE id.</summary>
     public string AgentId { get; }
+
+    /// <summary>The platform (audience) the agent's token is for, as the broker issued it (its <c>aud</c>).</summary>
+    public string Audience { get; }
 
     /// <summary>The raw 32-byte Ed25519 public key the agent registered.</summary>
     public ReadOnlyMemory<byte> PublicKey => _key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
@@ -163,8 +168,13 @@ public sealed class TesseraAgent : ITesseraTokenProvider, IDisposable
     public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken = default) => _tokens.GetAsync(string.Empty, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>A registered agent has one token for every audience its launch policy granted.</remarks>
-    public ValueTask<string?> AudienceForHostAsync(string host, CancellationToken cancellationToken) => ValueTask.FromResult<string?>(string.Empty);
+    /// <remarks>
+    /// A registered agent has one token, and no list of its platform's origins: it answers its
+    /// <see cref="Audience"/> for an origin the application listed
+    /// (<see cref="TesseraHandlerOptions.AllowedOrigins"/>) and null for every other one.
+    /// </remarks>
+    public ValueTask<string?> AudienceForOriginAsync(Uri origin, bool listed, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(listed ? Audience : null);
 
     /// <inheritdoc />
     ValueTask<string> ITesseraTokenProvider.GetTokenAsync(string audience, CancellationToken cancellationToken) => GetTokenAsync(cancellationToken);

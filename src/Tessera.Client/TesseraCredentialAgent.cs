@@ -47,8 +47,9 @@ public sealed class TesseraCredentialOptions
 /// <summary>
 /// An agent with standing credentials (key id + secret). Tokens are minted per platform on first
 /// use by the credential exchange (<c>POST /v1/token</c>), cached, and refreshed in the
-/// background ahead of expiry; the platform for a request is found by host from the broker's
-/// list of the agent's platforms. The secret is only ever sent to the broker.
+/// background ahead of expiry; the platform for a request is found by origin from the broker's
+/// list of the agent's platforms, and a request to any other origin gets no token. The secret is
+/// only ever sent to the broker, in the <c>Authorization</c> header.
 /// </summary>
 public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
 {
@@ -57,8 +58,8 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
     private readonly TokenManager _tokens;
     private readonly TesseraCredentialOptions _options;
     private readonly SemaphoreSlim _platformsGate = new(1, 1);
-    private volatile IReadOnlyDictionary<string, string>? _hosts;
-    private DateTimeOffset _hostsLoadedAt;
+    private volatile PlatformMap? _platforms;
+    private DateTimeOffset _platformsLoadedAt;
 
     /// <summary>Creates the agent; no call is made until a token is needed.</summary>
     public TesseraCredentialAgent(TesseraCredentialOptions options)
@@ -91,27 +92,33 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
     public Task<string> RefreshAsync(string audience, string rejected, CancellationToken cancellationToken) => _tokens.RefreshAsync(audience, rejected, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>Hosts are matched lower-case without port; the list is reloaded (at most every 30 s) when a host is unknown.</remarks>
-    public async ValueTask<string?> AudienceForHostAsync(string host, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A platform's host names, as the broker lists them (no scheme, no port), stand for
+    /// <c>https://host:443</c> and <c>http://host:80</c>; another port is that platform's only when
+    /// the application listed the origin (<paramref name="listed"/>). The list is reloaded (at most
+    /// every 30 s) when an origin is unknown.
+    /// </remarks>
+    public async ValueTask<string?> AudienceForOriginAsync(Uri origin, bool listed, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(host);
-        string key = host.ToLowerInvariant();
-        if (_hosts is { } hosts && hosts.TryGetValue(key, out string? known))
+        ArgumentNullException.ThrowIfNull(origin);
+        string key = Origins.Of(origin);
+        string host = origin.IdnHost.ToLowerInvariant();
+        if (_platforms is { } known && known.Find(key, host, listed) is { } found)
         {
-            return known;
+            return found;
         }
 
         await _platformsGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var now = _options.TimeProvider.GetUtcNow();
-            if (_hosts is null || now - _hostsLoadedAt >= PlatformListMinAge)
+            if (_platforms is null || now - _platformsLoadedAt >= PlatformListMinAge)
             {
-                _hosts = await LoadPlatformsAsync(cancellationToken).ConfigureAwait(false);
-                _hostsLoadedAt = now;
+                _platforms = new PlatformMap(await LoadPlatformsAsync(cancellationToken).ConfigureAwait(false));
+                _platformsLoadedAt = now;
             }
 
-            return _hosts.TryGetValue(key, out string? found) ? found : null;
+            return _platforms.Find(key, host, listed);
         }
         finally
         {
@@ -119,15 +126,13 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
         }
     }
 
-    /// <summary>The agent's platforms and their host names, as the broker lists them.</summary>
+    /// <summary>
+    /// The agent's platforms by host name, as the broker lists them (<c>POST /v1/platforms/me</c>,
+    /// authenticated with the key id and secret in the <c>Authorization</c> header).
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, string>> LoadPlatformsAsync(CancellationToken cancellationToken = default)
     {
-        var content = BrokerConnection.Json(w =>
-        {
-            w.WriteString("key_id", _options.KeyId);
-            w.WriteString("secret", _options.Secret);
-        });
-        using var answer = await _broker.SendAsync(HttpMethod.Post, "v1/platforms/me", content, null, null, cancellationToken).ConfigureAwait(false);
+        using var answer = await _broker.SendAsync(HttpMethod.Post, "v1/platforms/me", null, null, BrokerConnection.Basic(_options.KeyId!, _options.Secret!), cancellationToken).ConfigureAwait(false);
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var platform in answer.RootElement.GetProperty("platforms").EnumerateArray())
         {
@@ -162,4 +167,29 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
         using var answer = await _broker.SendAsync(HttpMethod.Post, "v1/token", content, null, BrokerConnection.Basic(_options.KeyId!, _options.Secret!), cancellationToken).ConfigureAwait(false);
         return TesseraAgent.ReadToken(answer.RootElement, now);
     }
+}
+
+/// <summary>The agent's platforms by origin (registered host names on their default ports) and by bare host name.</summary>
+internal sealed class PlatformMap
+{
+    private readonly Dictionary<string, string> _byOrigin = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, string> _byHost;
+
+    public PlatformMap(IReadOnlyDictionary<string, string> byHost)
+    {
+        _byHost = byHost;
+        foreach (var (host, platform) in byHost)
+        {
+            foreach (string origin in Origins.OfHostName(host))
+            {
+                _byOrigin.TryAdd(origin, platform);
+            }
+        }
+    }
+
+    /// <summary>The platform served at <paramref name="origin"/>; by host name alone only for an origin the application listed.</summary>
+    public string? Find(string origin, string host, bool listed) =>
+        _byOrigin.TryGetValue(origin, out string? platform) ? platform
+        : listed && _byHost.TryGetValue(host, out string? named) ? named
+        : null;
 }

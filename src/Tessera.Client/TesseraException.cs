@@ -113,7 +113,7 @@ public sealed class TesseraRevokedException : TesseraException
     }
 }
 
-/// <summary>The SDK is configured in a way it refuses to run with (missing credentials, plain HTTP to a remote host, unknown platform).</summary>
+/// <summary>The SDK is configured in a way it refuses to run with (missing credentials, plain HTTP to a remote host, a request to an origin that is not one of the agent's platforms, credentials in the broker URL, a key file other users can read).</summary>
 public sealed class TesseraConfigurationException : TesseraException
 {
     /// <summary>Creates the exception.</summary>
@@ -130,6 +130,15 @@ public sealed class TesseraConfigurationException : TesseraException
     /// <summary>Creates the exception with a message and cause.</summary>
     public TesseraConfigurationException(string message, Exception? innerException)
         : base(message, innerException)
+    {
+    }
+
+    /// <summary>
+    /// Creates the exception with a message and a stable code naming the refusal (for example
+    /// <c>origin_not_allowed</c>, <c>broker_url_has_credentials</c>, <c>key_file_too_open</c>).
+    /// </summary>
+    public TesseraConfigurationException(string message, string errorCode)
+        : base(message, errorCode, 0, null, null, null, null)
     {
     }
 }

@@ -27,8 +27,10 @@ public static class TesseraHttpClientBuilderExtensions
 
     /// <summary>
     /// Adds <see cref="TesseraTokenHandler"/> to the client, over the registered
-    /// <see cref="ITesseraTokenProvider"/> (see <see cref="AddTesseraCredentialAgent"/>). The
-    /// client's logging never shows the <c>Authorization</c> header's value, whatever else is redacted.
+    /// <see cref="ITesseraTokenProvider"/> (see <see cref="AddTesseraCredentialAgent"/>). Tokens go
+    /// only to the agent's platforms' origins; a platform on a port other than 443 (https) or 80
+    /// (http) is listed in <see cref="TesseraHandlerOptions.AllowedOrigins"/>. The client's logging
+    /// never shows the <c>Authorization</c> header's value, whatever else is redacted.
     /// </summary>
     public static IHttpClientBuilder AddTesseraAgent(this IHttpClientBuilder builder, Action<TesseraHandlerOptions>? configure = null)
     {
@@ -42,7 +44,12 @@ public static class TesseraHttpClientBuilderExtensions
         });
     }
 
-    /// <summary>Adds <see cref="TesseraTokenHandler"/> over a given provider (a registered agent, or a delegated token); the <c>Authorization</c> value is redacted from the client's logs.</summary>
+    /// <summary>
+    /// Adds <see cref="TesseraTokenHandler"/> over a given provider (a registered agent, or a
+    /// delegated token). Such a provider knows no platform origins: list the platform's origin in
+    /// <see cref="TesseraHandlerOptions.AllowedOrigins"/> through <paramref name="configure"/>, or
+    /// every request is refused. The <c>Authorization</c> value is redacted from the client's logs.
+    /// </summary>
     public static IHttpClientBuilder AddTesseraAgent(this IHttpClientBuilder builder, ITesseraTokenProvider provider, Action<TesseraHandlerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -8,42 +8,62 @@ public sealed class TesseraHandlerOptions
 {
     /// <summary>
     /// The platform (audience) for every request of this client; null chooses it by the request's
-    /// host from the agent's platform list.
+    /// origin from the agent's platforms. Setting it does not widen where the token goes: the
+    /// request's origin must still be one of <see cref="AllowedOrigins"/> or an origin the provider
+    /// knows for this platform.
     /// </summary>
     public string? Audience { get; set; }
+
+    /// <summary>
+    /// Origins (scheme, host and port; a path is ignored) this client may send the agent's token to,
+    /// besides those the provider knows for its platforms: a credential agent knows its platforms'
+    /// registered host names (on https port 443 or http port 80); a registered agent and a
+    /// delegated token know none, so their clients list their platforms here, for example the
+    /// client's <see cref="HttpClient.BaseAddress"/>. A request to any other origin is refused with
+    /// a <see cref="TesseraConfigurationException"/> (code <c>origin_not_allowed</c>) before
+    /// anything is sent. Read when the handler is created.
+    /// </summary>
+    public IList<Uri> AllowedOrigins { get; } = [];
 
     /// <summary>Allow attaching tokens to plain http:// requests to non-loopback hosts. Off by default.</summary>
     public bool AllowInsecureHttp { get; set; }
 }
 
 /// <summary>
-/// Attaches the agent's token for the request's platform. On a 401 from the platform it gets a
-/// fresh token and retries exactly once, and only when a retry is safe: an idempotent method
-/// (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) or a request carrying an <c>Idempotency-Key</c>.
-/// Every other status is returned to the caller, never thrown.
+/// Attaches the agent's token for the request's platform, and only to an origin (scheme, host,
+/// port) of that platform: a request elsewhere is refused before it is sent. On a 401 from the
+/// platform it gets a fresh token and retries exactly once, and only when a retry is safe: an
+/// idempotent method (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) or a request carrying an
+/// <c>Idempotency-Key</c>. A 401 from anywhere else (a redirect the inner handler followed) is
+/// returned without touching the token. Every other status is returned to the caller, never thrown.
 /// </summary>
 public sealed class TesseraTokenHandler : DelegatingHandler
 {
     private readonly ITesseraTokenProvider _provider;
     private readonly TesseraHandlerOptions _options;
+    private readonly HashSet<string> _allowedOrigins = new(StringComparer.Ordinal);
 
     /// <summary>Creates the handler over <paramref name="provider"/>.</summary>
+    /// <exception cref="TesseraConfigurationException">An entry of <see cref="TesseraHandlerOptions.AllowedOrigins"/> is not an absolute http(s) URL, or carries user information.</exception>
     public TesseraTokenHandler(ITesseraTokenProvider provider, TesseraHandlerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(provider);
         _provider = provider;
         _options = options ?? new TesseraHandlerOptions();
+        foreach (var allowed in _options.AllowedOrigins)
+        {
+            _allowedOrigins.Add(Origins.OfAllowed(allowed));
+        }
     }
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var uri = request.RequestUri ?? throw new TesseraConfigurationException("the request has no absolute URI");
+        var uri = request.RequestUri is { IsAbsoluteUri: true } absolute ? absolute : throw new TesseraConfigurationException("the request has no absolute URI");
         BrokerConnection.EnsureTransportAllowed(uri, _options.AllowInsecureHttp, "platform");
-        string audience = _options.Audience
-            ?? await _provider.AudienceForHostAsync(uri.IdnHost.ToLowerInvariant(), cancellationToken).ConfigureAwait(false)
-            ?? throw new TesseraConfigurationException($"none of this agent's platforms serves host '{uri.Host}': grant the agent on that platform, or set the audience explicitly");
+        string origin = Origins.Of(uri);
+        string audience = await AudienceAsync(origin, cancellationToken).ConfigureAwait(false);
 
         bool retryable = IsIdempotent(request.Method) || request.Headers.Contains("Idempotency-Key");
         if (retryable && request.Content is not null)
@@ -60,6 +80,14 @@ public sealed class TesseraTokenHandler : DelegatingHandler
             return response;
         }
 
+        // A redirect followed below this handler ends elsewhere (without the token: the inner
+        // handler drops Authorization): that host's 401 says nothing about the token, and renewing
+        // on it would let any host revoke the token in use everywhere else.
+        if ((response.RequestMessage?.RequestUri ?? request.RequestUri) is not { IsAbsoluteUri: true } answered || Origins.Of(answered) != origin)
+        {
+            return response;
+        }
+
         if (!retryable)
         {
             // Not replayed, but the refused token is not used again: the next call gets a fresh one.
@@ -71,6 +99,31 @@ public sealed class TesseraTokenHandler : DelegatingHandler
         string fresh = await _provider.RefreshAsync(audience, token, cancellationToken).ConfigureAwait(false);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", fresh);
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The audience whose token may go to <paramref name="origin"/>: the configured one when the
+    /// application listed the origin, else what the provider knows of its platforms' origins.
+    /// </summary>
+    private async ValueTask<string> AudienceAsync(string origin, CancellationToken cancellationToken)
+    {
+        bool listed = _allowedOrigins.Contains(origin);
+        string? configured = _options.Audience;
+        if (listed && configured is not null)
+        {
+            return configured;
+        }
+
+        string? served = await _provider.AudienceForOriginAsync(new Uri(origin), listed, cancellationToken).ConfigureAwait(false);
+        if (served is not null && (configured is null || listed || string.Equals(served, configured, StringComparison.Ordinal)))
+        {
+            return configured ?? served;
+        }
+
+        string platform = configured is null ? "of this agent's platforms" : $"of platform '{configured}'";
+        throw new TesseraConfigurationException(
+            $"refusing to send a token to {origin}: it is not an origin {platform} (scheme, host and port must match). If it is one, add it to TesseraHandlerOptions.AllowedOrigins, or grant the agent on the platform that serves it; call other hosts with a client without the Tessera handler",
+            "origin_not_allowed");
     }
 
     private async Task ReplaceInBackground(string audience, string token)

@@ -134,7 +134,9 @@ public sealed class BrokerErrorTests
     {
         await using var env = new StubPlatformEnvironment();
         await env.StartAsync();
-        using var client = new HttpClient(new TesseraTokenHandler(env.Agent, OrdersApi) { InnerHandler = new SocketsHttpHandler() });
+        var options = new TesseraHandlerOptions { Audience = LoopbackBroker.Platform };
+        options.AllowedOrigins.Add(env.Platform.BaseAddress);
+        using var client = new HttpClient(new TesseraTokenHandler(env.Agent, options) { InnerHandler = new SocketsHttpHandler() });
 
         using var response = await client.PostAsync(new Uri(env.Platform.BaseAddress, "orders"), new StringContent("{}", Encoding.UTF8, "application/json"));
 

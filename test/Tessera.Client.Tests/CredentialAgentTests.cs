@@ -124,8 +124,10 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
     {
         var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
         using var agent = env.CredentialAgent(info);
-        using var client = env.ClientFor(agent);
         int port = env.Platform.BaseAddress.Port;
+        var options = new TesseraHandlerOptions();
+        options.AllowedOrigins.Add(new Uri($"http://localhost:{port}"));
+        using var client = env.ClientFor(agent, options);
 
         using (var byName = await client.GetAsync($"http://localhost:{port}/orders"))
         {
@@ -145,13 +147,32 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
         int port = env.Platform.BaseAddress.Port;
         int before = env.Platform.Requests.Count;
 
-        using var strict = new HttpClient(new TesseraTokenHandler(agent) { InnerHandler = ToPlatform() });
+        var origin = new Uri($"http://orders.internal:{port}");
+        using var strict = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowedOrigins = { origin } }) { InnerHandler = ToPlatform() });
         await Assert.ThrowsAsync<TesseraConfigurationException>(() => strict.GetAsync($"http://orders.internal:{port}/orders"));
         Assert.Equal(before, env.Platform.Requests.Count);
 
-        using var lenient = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowInsecureHttp = true }) { InnerHandler = ToPlatform() });
+        using var lenient = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowInsecureHttp = true, AllowedOrigins = { origin } }) { InnerHandler = ToPlatform() });
         using var response = await lenient.GetAsync($"http://orders.internal:{port}/orders");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Handler_SendsTheToken_ToARegisteredHostNameOnItsDefaultPort_WithoutListingIt()
+    {
+        var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
+        using var agent = env.CredentialAgent(info);
+        int before = env.Platform.Requests.Count;
+
+        // orders.internal is a registered host name of orders-api: http://orders.internal means port 80.
+        using var client = new HttpClient(new TesseraTokenHandler(agent, new TesseraHandlerOptions { AllowInsecureHttp = true }) { InnerHandler = ToPlatform() });
+        using var response = await client.GetAsync("http://orders.internal/orders");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(before + 1, env.Platform.Requests.Count);
+        var ex = await Assert.ThrowsAsync<TesseraConfigurationException>(() => client.GetAsync("http://orders.internal:8080/orders"));
+        Assert.Equal("origin_not_allowed", ex.ErrorCode);
+        Assert.Equal(before + 1, env.Platform.Requests.Count);
     }
 
     [Fact]
@@ -163,6 +184,41 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
         options.AllowInsecureHttp = true;
         using var agent = new TesseraCredentialAgent(options);
         Assert.Equal("tsr_kid_x", agent.KeyId);
+    }
+
+    [Theory]
+    [InlineData("https://operator:hunter2-broker-password@broker.example.com")]
+    [InlineData("https://hunter2-broker-password@broker.example.com/tessera")]
+    public async Task Constructor_RefusesABrokerUrlWithUserInfo_WithoutPrintingIt(string url)
+    {
+        var options = new TesseraCredentialOptions { BrokerUrl = new Uri(url), KeyId = "tsr_kid_x", Secret = "tsr_sk_x" };
+
+        // Built, the old agent kept the user info and printed it in every error.
+        var ex = await Record.ExceptionAsync(async () =>
+        {
+            using var agent = new TesseraCredentialAgent(options);
+            await agent.GetTokenAsync(LoopbackBroker.Platform);
+        });
+
+        var refused = Assert.IsType<TesseraConfigurationException>(ex);
+        Assert.Equal("broker_url_has_credentials", refused.ErrorCode);
+        Assert.DoesNotContain("hunter2", refused.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LoadPlatformsAsync_SendsTheSecretOnlyInTheAuthorizationHeader()
+    {
+        var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
+        var counter = new BrokerCallCounter();
+        using var agent = env.CredentialAgent(info, counter);
+
+        var platforms = await agent.LoadPlatformsAsync();
+
+        Assert.Equal(LoopbackBroker.Platform, platforms["127.0.0.1"]);
+        var call = Assert.Single(counter.Seen, c => c.Path == "/v1/platforms/me");
+        Assert.Equal("Basic", call.AuthorizationScheme);
+        Assert.DoesNotContain(info.Secret, call.Body, StringComparison.Ordinal);
+        Assert.Equal("", call.Body);
     }
 
     [Fact]
@@ -236,7 +292,7 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
             o.KeyId = info.KeyId;
             o.Secret = info.Secret;
         });
-        services.AddHttpClient("orders", c => c.BaseAddress = env.Platform.BaseAddress).AddTesseraAgent();
+        services.AddHttpClient("orders", c => c.BaseAddress = env.Platform.BaseAddress).AddTesseraAgent(o => o.AllowedOrigins.Add(env.Platform.BaseAddress));
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("orders");
 

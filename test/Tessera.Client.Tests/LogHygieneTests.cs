@@ -49,7 +49,7 @@ public sealed class LogHygieneTests : IAsyncLifetime
         });
 
         // The application narrows header redaction to its own header; Authorization must stay redacted anyway.
-        services.AddHttpClient("orders", c => c.BaseAddress = _platform.BaseAddress).AddTesseraAgent().RedactLoggedHeaders(["X-Api-Key"]);
+        services.AddHttpClient("orders", c => c.BaseAddress = _platform.BaseAddress).AddTesseraAgent(o => o.AllowedOrigins.Add(_platform.BaseAddress)).RedactLoggedHeaders(["X-Api-Key"]);
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
         var orders = factory.CreateClient("orders");
@@ -69,8 +69,8 @@ public sealed class LogHygieneTests : IAsyncLifetime
         var delegated = await agent.DelegateAsync(sub.AgentId, ["orders:read"], TimeSpan.FromMinutes(1));
         var agentServices = new ServiceCollection();
         agentServices.AddLogging(_logs.AddTo);
-        agentServices.AddHttpClient("agent", c => c.BaseAddress = _platform.BaseAddress).AddTesseraAgent(agent);
-        agentServices.AddHttpClient("sub", c => c.BaseAddress = _platform.BaseAddress).AddTesseraAgent(delegated);
+        agentServices.AddHttpClient("agent", c => c.BaseAddress = _platform.BaseAddress).AddTesseraAgent(agent, o => o.AllowedOrigins.Add(_platform.BaseAddress));
+        agentServices.AddHttpClient("sub", c => c.BaseAddress = _platform.BaseAddress).AddTesseraAgent(delegated, o => o.AllowedOrigins.Add(_platform.BaseAddress));
         await using var agentProvider = agentServices.BuildServiceProvider();
         var agentFactory = agentProvider.GetRequiredService<IHttpClientFactory>();
         Assert.Equal(HttpStatusCode.OK, (await agentFactory.CreateClient("agent").GetAsync("orders")).StatusCode);

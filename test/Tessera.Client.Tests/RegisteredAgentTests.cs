@@ -49,6 +49,60 @@ public sealed class RegisteredAgentTests(SdkEnvironment env) : IClassFixture<Sdk
         }
     }
 
+    [Theory]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead)]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead)]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite)]
+    public async Task RegisterAsync_RefusesTheKeyFile_BeforeAnyBrokerCall_WhenOtherUsersCanReadOrChangeIt(UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix permission bits only; on Windows the file's ACL is the user's business (see the README).
+        }
+
+        string directory = Path.Combine(Path.GetTempPath(), "tessera-key-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            string keyFile = Path.Combine(directory, "agent.key");
+            using (await RegisterAsync(new TesseraAgentRegistrationOptions { KeyFile = keyFile }))
+            {
+            }
+
+            File.SetUnixFileMode(keyFile, mode);
+            var counter = new BrokerCallCounter();
+            string launch = await env.Broker.LaunchTokenAsync();
+
+            var ex = await Record.ExceptionAsync(() =>
+                TesseraAgent.RegisterAsync(env.BrokerUrl, launch, "orch-1", "task-perm", ReadWrite, new TesseraAgentRegistrationOptions { KeyFile = keyFile, BrokerHandler = counter }));
+
+            Assert.Empty(counter.Seen);
+            var refused = Assert.IsType<TesseraConfigurationException>(ex);
+            Assert.Equal("key_file_too_open", refused.ErrorCode);
+            Assert.Contains("chmod 600", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(mode, File.GetUnixFileMode(keyFile));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task RegisterAsync_RefusesABrokerUrlWithUserInfo_WithoutPrintingIt()
+    {
+        string keyFile = Path.Combine(Path.GetTempPath(), "tessera-key-" + Guid.NewGuid().ToString("N"));
+        var url = new UriBuilder(env.BrokerUrl) { UserName = "operator", Password = "hunter2-broker-password" }.Uri;
+
+        var ex = await Record.ExceptionAsync(() =>
+            TesseraAgent.RegisterAsync(url, "launch", "orch-1", "task-1", ReadWrite, new TesseraAgentRegistrationOptions { KeyFile = keyFile }));
+
+        var refused = Assert.IsType<TesseraConfigurationException>(ex);
+        Assert.Equal("broker_url_has_credentials", refused.ErrorCode);
+        Assert.DoesNotContain("hunter2", refused.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(keyFile));
+    }
+
     [Fact]
     public async Task RegisterAsync_ThrowsConfiguration_WhenTheKeyFileIsNotAKey()
     {

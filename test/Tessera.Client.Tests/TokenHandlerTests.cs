@@ -134,24 +134,65 @@ public sealed class TokenHandlerTests
     public async Task SendAsync_Throws_WhenNoPlatformServesTheHost()
     {
         var platform = new ScriptedPlatform(HttpStatusCode.OK);
-        using var client = Client(new ScriptedProvider { Hosts = [] }, platform);
+        var provider = new ScriptedProvider { Hosts = [] };
+        using var client = Client(provider, platform);
 
         var ex = await Assert.ThrowsAsync<TesseraConfigurationException>(() => client.GetAsync("https://elsewhere.example.com/orders"));
 
-        Assert.Contains("elsewhere.example.com", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("https://elsewhere.example.com:443", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("origin_not_allowed", ex.ErrorCode);
         Assert.Empty(platform.Authorizations);
+        Assert.Empty(provider.Audiences);
     }
 
     [Fact]
-    public async Task SendAsync_UsesTheConfiguredAudience_WithoutAskingForTheHost()
+    public async Task SendAsync_UsesTheConfiguredAudience_WithoutAskingTheProvider_WhenTheOriginIsListed()
     {
         var provider = new ScriptedProvider { Hosts = [] };
         var platform = new ScriptedPlatform(HttpStatusCode.OK);
-        using var client = Client(provider, platform, new TesseraHandlerOptions { Audience = "billing-api" });
+        var options = new TesseraHandlerOptions { Audience = "billing-api" };
+        options.AllowedOrigins.Add(new Uri("https://billing.example.com/api/"));
+        using var client = Client(provider, platform, options);
 
-        using var response = await client.GetAsync("https://billing.example.com/invoices");
+        using var response = await client.GetAsync("https://BILLING.example.com:443/invoices");
 
         Assert.Equal(["billing-api"], provider.Audiences);
+        Assert.Empty(provider.Asked);
+        Assert.Equal(["Bearer token-1"], platform.Authorizations);
+    }
+
+    [Theory]
+    [InlineData("https://billing.example.com:8443/invoices")]
+    [InlineData("http://billing.example.com/invoices")]
+    [InlineData("https://billing.example.com.evil.test/invoices")]
+    [InlineData("https://evil.test/invoices")]
+    public async Task SendAsync_RefusesTheConfiguredAudience_WhenTheOriginIsNotListedNorServedByIt(string url)
+    {
+        var provider = new ScriptedProvider { Hosts = [] };
+        var platform = new ScriptedPlatform(HttpStatusCode.OK);
+        var options = new TesseraHandlerOptions { Audience = "billing-api", AllowInsecureHttp = true };
+        options.AllowedOrigins.Add(new Uri("https://billing.example.com"));
+        using var client = Client(provider, platform, options);
+
+        var ex = await Assert.ThrowsAsync<TesseraConfigurationException>(() => client.GetAsync(url));
+
+        Assert.Equal("origin_not_allowed", ex.ErrorCode);
+        Assert.Empty(platform.Authorizations);
+        Assert.Empty(provider.Audiences);
+    }
+
+    [Theory]
+    [InlineData("ftp://orders.example.com/")]
+    [InlineData("https://user:pass@orders.example.com/")]
+    public void Constructor_RefusesAnAllowedOrigin_ThatIsNotAPlainHttpUrl(string url)
+    {
+        var options = new TesseraHandlerOptions();
+        options.AllowedOrigins.Add(new Uri(url));
+
+        var ex = Assert.Throws<TesseraConfigurationException>(() => new TesseraTokenHandler(new ScriptedProvider(), options));
+
+        Assert.Equal("invalid_allowed_origin", ex.ErrorCode);
+        Assert.DoesNotContain("pass", ex.Message, StringComparison.Ordinal);
     }
 
     private static HttpClient Client(ScriptedProvider provider, ScriptedPlatform platform, TesseraHandlerOptions? options = null) =>
@@ -180,8 +221,17 @@ public sealed class TokenHandlerTests
 
         public List<string> Audiences { get; } = [];
 
-        public ValueTask<string?> AudienceForHostAsync(string host, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(Hosts.Contains(host) ? "orders-api" : null);
+        public List<(string Origin, bool Listed)> Asked { get; } = [];
+
+        public ValueTask<string?> AudienceForOriginAsync(Uri origin, bool listed, CancellationToken cancellationToken)
+        {
+            lock (Asked)
+            {
+                Asked.Add((origin.GetLeftPart(UriPartial.Authority) + ":" + origin.Port, listed));
+            }
+
+            return ValueTask.FromResult(listed || Hosts.Contains(origin.Host) ? "orders-api" : null);
+        }
 
         public ValueTask<string> GetTokenAsync(string audience, CancellationToken cancellationToken)
         {

@@ -26,9 +26,17 @@ public class SdkEnvironment : IAsyncLifetime
         await Broker.DisposeAsync();
     }
 
-    /// <summary>A client for the platform whose handler takes tokens from <paramref name="provider"/>.</summary>
-    public HttpClient ClientFor(ITesseraTokenProvider provider, TesseraHandlerOptions? options = null) =>
-        new(new TesseraTokenHandler(provider, options) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = Platform.BaseAddress };
+    /// <summary>
+    /// A client for the platform whose handler takes tokens from <paramref name="provider"/>. The
+    /// platform's origin (127.0.0.1 on a random port) is listed in <see cref="TesseraHandlerOptions.AllowedOrigins"/>:
+    /// the broker knows its host name only, which stands for the default ports.
+    /// </summary>
+    public HttpClient ClientFor(ITesseraTokenProvider provider, TesseraHandlerOptions? options = null)
+    {
+        options ??= new TesseraHandlerOptions();
+        options.AllowedOrigins.Add(Platform.BaseAddress);
+        return new(new TesseraTokenHandler(provider, options) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = Platform.BaseAddress };
+    }
 
     /// <summary>A credential agent over this broker, counting its broker calls in <paramref name="counter"/>.</summary>
     public TesseraCredentialAgent CredentialAgent(CredentialAgentInfo info, BrokerCallCounter? counter = null, TimeProvider? time = null) =>
