@@ -151,7 +151,7 @@ public sealed class ScopesFileTests
     [InlineData("skip_not_bool", "  - method: GET\n    path: /a\n    skip: sometimes\n", "routes[1] (line 9): skip must be true or false")]
     [InlineData("match_without_scopes", "  - method: GET\n    path: /a\n    scope: a:b\n    match: any\n", "routes[1] (line 7): match applies only")]
     [InlineData("match_unknown", "  - method: GET\n    path: /a\n    scopes: [a:b, c:d]\n    match: most\n", "routes[1] (line 10): match must be all or any")]
-    [InlineData("catch_all_not_last", "  - method: GET\n    path: /a/{*rest}/b\n    scope: a:b\n", "routes[1] (line 7): path a catch-all")]
+    [InlineData("catch_all_not_last", "  - method: GET\n    path: /a/{*rest}/b\n    scope: a:b\n", "routes[1] (line 7): path has a catch-all segment {*name} that is not the last segment")]
     [InlineData("not_a_mapping", "  - GET /a\n", "routes[1] (line 7): a route must be a mapping")]
     public void TryParse_NamesTheRouteIndexAndLine_WhenARouteIsInvalid(string name, string route, string expected)
     {
