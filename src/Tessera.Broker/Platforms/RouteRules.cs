@@ -36,11 +36,13 @@ internal static partial class RouteRules
 
             for (int j = 0; j < i; j++)
             {
-                if (string.Equals(routes[j]!.Method, routes[i]!.Method, StringComparison.Ordinal) && templates[j].IsEquivalentTo(templates[i]))
+                // The verification library refuses such a pair too: one rule would silently shadow the
+                // other, whose author meant it for its own spelling. A plain repeat is harmless.
+                if (string.Equals(routes[j]!.Method, routes[i]!.Method, StringComparison.Ordinal) && templates[j].IsEquivalentTo(templates[i]) && !SameAsk(routes[j]!, routes[i]!))
                 {
                     return new Failure(
                         ErrorCatalog.InvalidRequest,
-                        $"routes[{i}]: {routes[i]!.Method} {Printable(routes[i]!.Path!)} matches the same requests as routes[{j}] ({Printable(routes[j]!.Path!)}): " +
+                        $"routes[{i}]: {routes[i]!.Method} {Printable(routes[i]!.Path!)} matches the same requests as routes[{j}] ({Printable(routes[j]!.Path!)}) but asks something else: " +
                         "paths match whatever the letter case, a trailing slash and the parameter names, as ASP.NET Core's router matches them; keep one rule");
                 }
             }
@@ -48,6 +50,12 @@ internal static partial class RouteRules
 
         return null;
     }
+
+    private static bool SameAsk(RouteRuleDto a, RouteRuleDto b) =>
+        (a.Public == true) == (b.Public == true) &&
+        (a.Skip == true) == (b.Skip == true) &&
+        (a.Match ?? "all") == (b.Match ?? "all") &&
+        (a.Scope is null ? a.Scopes ?? [] : [a.Scope]).SequenceEqual(b.Scope is null ? b.Scopes ?? [] : [b.Scope], StringComparer.Ordinal);
 
     private static string? Check(RouteRuleDto? rule, ScopeSet defined, out RouteTemplate template)
     {
