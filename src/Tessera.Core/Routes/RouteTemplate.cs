@@ -288,7 +288,9 @@ public sealed class RouteTemplate
             // An empty segment reaches only a catch-all in the router (its jump tables send it to
             // the exit), never a literal or a parameter.
             _ when segment.IsEmpty => false,
-            Kind.Literal => segment.Equals(Literal, StringComparison.OrdinalIgnoreCase),
+            // Same length first, and the exact spelling before the case-folding compare: most
+            // requests spell a route as written, and most literals differ in length.
+            Kind.Literal => segment.Length == Literal.Length && (segment.SequenceEqual(Literal) || segment.Equals(Literal, StringComparison.OrdinalIgnoreCase)),
             Kind.Parameter => true,
             Kind.Complex => MatchesComplex(Parts!, segment),
             _ => true,
