@@ -63,7 +63,7 @@ public sealed partial class ScopesFile
     }
 
     /// <summary>A stable sort by precedence: <see cref="Array.Sort(Array)"/> is not stable, so file order is the last key.</summary>
-    internal static RouteRule[] InPrecedenceOrder(IReadOnlyList<RouteRule> routes)
+    private static RouteRule[] InPrecedenceOrder(IReadOnlyList<RouteRule> routes)
     {
         var indexed = new (RouteRule Rule, int Index)[routes.Count];
         for (int i = 0; i < indexed.Length; i++)

@@ -72,7 +72,7 @@ internal static partial class RouteRules
 
         if (rule.Path is null || rule.Path.Length > 1024 || rule.Path.Any(char.IsControl) || !RouteTemplate.TryParse(rule.Path, out var parsed, out _))
         {
-            return "path is required, must start with '/', has no empty segment ('//'), and may use {name} (identifier-shaped) for one segment " +
+            return "path is required: it starts with '/', has no empty segment ('//'), and may use {name} (identifier-shaped) for one segment " +
                 "or part of one (never two side by side) and {*rest} only as the last segment";
         }
 
