@@ -3,10 +3,13 @@ using Tessera.AspNetCore.RouteScopes;
 namespace Tessera.AspNetCore.Tests;
 
 /// <summary>
-/// The scopes file: the seed middleware's format and matching rules (MudraID's middleware settled
-/// them: exact methods, significant trailing slash, case-sensitive paths, <c>{name}</c> only when
+/// The scopes file: the seed middleware's format (exact methods, <c>{name}</c> only when
 /// identifier-shaped, unknown keys ignored, empty routes valid, positive integer version) plus
-/// Tessera's extensions, and load errors that name <c>routes[i]</c> and the line.
+/// Tessera's extensions, and load errors that name <c>routes[i]</c> and the line. Paths match as
+/// ASP.NET Core's router matches them (letter case and one trailing slash ignored, the most
+/// specific rule first), not case-sensitively as MudraID's middleware did: security findings 17.1
+/// and 18.3 showed that a verifier stricter than the router lets a request reach a protected
+/// handler under a weaker rule.
 /// </summary>
 public sealed class ScopesFileTests
 {
@@ -24,8 +27,8 @@ public sealed class ScopesFileTests
         Assert.Equal(RouteAccess.Public, file.Match("GET", "/health")!.Access);
         Assert.Equal("orders:read", Assert.Single(file.Match("GET", "/orders/42")!.Scopes).Value);
         Assert.Null(file.Match("HEAD", "/orders"));
-        Assert.Null(file.Match("GET", "/orders/"));
-        Assert.Null(file.Match("GET", "/Orders"));
+        Assert.Equal("/orders", file.Match("GET", "/orders/")!.Path);
+        Assert.Equal("/orders", file.Match("GET", "/Orders")!.Path);
         Assert.Null(file.Match("GET", "/orders/42/items"));
     }
 
@@ -34,18 +37,19 @@ public sealed class ScopesFileTests
     [InlineData("options_is_not_get", "OPTIONS", "/items", false)]
     [InlineData("lower_case_method", "get", "/items", false)]
     [InlineData("exact", "GET", "/items", true)]
-    [InlineData("trailing_slash", "GET", "/items/", false)]
-    [InlineData("upper_case_path", "GET", "/Items", false)]
+    [InlineData("trailing_slash_ignored", "GET", "/items/", true)]
+    [InlineData("two_trailing_slashes_are_an_empty_segment", "GET", "/items//", false)]
+    [InlineData("upper_case_path", "GET", "/Items", true)]
     [InlineData("query_is_not_part_of_the_path", "GET", "/items?x=1", false)]
     [InlineData("double_leading_slash", "GET", "//items", false)]
     [InlineData("param_one_segment", "GET", "/items/42", true)]
     [InlineData("param_not_two_segments", "GET", "/items/42/x", false)]
     [InlineData("param_not_empty", "GET", "/items//", false)]
-    [InlineData("param_trailing_slash", "GET", "/items/42/", false)]
+    [InlineData("param_trailing_slash_ignored", "GET", "/items/42/", true)]
     [InlineData("rule_with_trailing_slash", "GET", "/folders/", true)]
-    [InlineData("rule_with_trailing_slash_needs_it", "GET", "/folders", false)]
+    [InlineData("rule_with_trailing_slash_matches_without", "GET", "/folders", true)]
     [InlineData("root", "GET", "/", true)]
-    public void Match_IsExact(string name, string method, string path, bool matches)
+    public void Match_AgreesWithTheRouter(string name, string method, string path, bool matches)
     {
         const string yaml = Head +
             "  - {method: GET, path: /items, scope: items:list}\n" +
@@ -70,7 +74,9 @@ public sealed class ScopesFileTests
     [InlineData("dot_is_literal_not_regex", "/files/{name}.json", "/files/reportxjson", false)]
     [InlineData("two_params_in_a_segment", "/v{major}.{minor}/x", "/v1.2/x", true)]
     [InlineData("catch_all_matches_the_rest", "/files/{*rest}", "/files/a/b/c", true)]
-    [InlineData("catch_all_needs_something", "/files/{*rest}", "/files/", false)]
+    [InlineData("catch_all_matches_nothing_more", "/files/{*rest}", "/files/", true)]
+    [InlineData("catch_all_matches_zero_segments", "/files/{*rest}", "/files", true)]
+    [InlineData("catch_all_keeps_its_prefix", "/files/{*rest}", "/filesystem", false)]
     public void Match_TreatsOnlyIdentifierShapedBracesAsParameters(string name, string template, string path, bool matches)
     {
         string yaml = Head + $"  - method: GET\n    path: '{template}'\n    scope: files:read\n";
@@ -151,7 +157,7 @@ public sealed class ScopesFileTests
     [InlineData("skip_not_bool", "  - method: GET\n    path: /a\n    skip: sometimes\n", "routes[1] (line 9): skip must be true or false")]
     [InlineData("match_without_scopes", "  - method: GET\n    path: /a\n    scope: a:b\n    match: any\n", "routes[1] (line 7): match applies only")]
     [InlineData("match_unknown", "  - method: GET\n    path: /a\n    scopes: [a:b, c:d]\n    match: most\n", "routes[1] (line 10): match must be all or any")]
-    [InlineData("catch_all_not_last", "  - method: GET\n    path: /a/{*rest}/b\n    scope: a:b\n", "routes[1] (line 7): path a catch-all")]
+    [InlineData("catch_all_not_last", "  - method: GET\n    path: /a/{*rest}/b\n    scope: a:b\n", "routes[1] (line 7): path has a catch-all segment {*name} that is not the last segment")]
     [InlineData("not_a_mapping", "  - GET /a\n", "routes[1] (line 7): a route must be a mapping")]
     public void TryParse_NamesTheRouteIndexAndLine_WhenARouteIsInvalid(string name, string route, string expected)
     {
@@ -169,6 +175,74 @@ public sealed class ScopesFileTests
         Assert.True(ScopesFile.TryParse(yaml, out var file, out string? error), error);
         Assert.Equal(RouteAccess.Public, file.Match("GET", "/a")!.Access);
         Assert.Equal("b:read", Assert.Single(file.Match("GET", "/b")!.Scopes).Value);
+    }
+
+    [Theory]
+    [InlineData("literal_first", false)]
+    [InlineData("parameter_first", true)]
+    public void Match_PrefersTheMostSpecificRule_WhateverTheFileOrder(string name, bool reverse)
+    {
+        string[] rules =
+        [
+            "  - {method: GET, path: /orders/export, scope: orders:admin}\n",
+            "  - {method: GET, path: '/orders/{id}', scope: orders:read}\n",
+            "  - {method: GET, path: '/orders/{id}.json', scope: orders:json}\n",
+            "  - {method: GET, path: '/{*rest}', public: true}\n",
+        ];
+        string yaml = Head + string.Concat(reverse ? rules.Reverse() : rules);
+        Assert.True(ScopesFile.TryParse(yaml, out var file, out string? error), $"{name}: {error}");
+
+        Assert.Equal("/orders/export", file.Match("GET", "/orders/EXPORT")!.Path);
+        Assert.Equal("/orders/export", file.Match("GET", "/Orders/Export/")!.Path);
+        Assert.Equal("/orders/{id}.json", file.Match("GET", "/orders/7.JSON")!.Path);
+        Assert.Equal("/orders/{id}", file.Match("GET", "/orders/7")!.Path);
+        Assert.Equal("/{*rest}", file.Match("GET", "/orders//export")!.Path);
+        Assert.Equal("/{*rest}", file.Match("GET", "/orders/")!.Path);
+        Assert.Equal(reverse ? 3 : 0, file.Routes.ToList().FindIndex(r => r.Path == "/orders/export"));
+    }
+
+    [Theory]
+    [InlineData("json_first", false, "/f/{name}.json")]
+    [InlineData("prefix_first", true, "/f/x{rest}")]
+    public void Match_KeepsFileOrder_BetweenRulesOfEqualPrecedence(string name, bool reverse, string expected)
+    {
+        // Both complex (precedence 1.2) and both matching /f/x1.json: the router would call this
+        // ambiguous; the file order decides.
+        string[] rules = ["  - {method: GET, path: '/f/{name}.json', scope: f:json}\n", "  - {method: GET, path: '/f/x{rest}', scope: f:x}\n"];
+        string yaml = Head + string.Concat(reverse ? rules.Reverse() : rules) + "  - {method: GET, path: '/f/{id}', public: true}\n";
+        Assert.True(ScopesFile.TryParse(yaml, out var file, out string? error), $"{name}: {error}");
+
+        Assert.Equal(expected, file.Match("GET", "/f/x1.json")!.Path);
+        Assert.Equal("/f/{name}.json", file.Match("GET", "/f/y.json")!.Path);
+        Assert.Equal("/f/{id}", file.Match("GET", "/f/y")!.Path);
+    }
+
+    [Theory]
+    [InlineData("case", "/orders/export", "/orders/EXPORT")]
+    [InlineData("trailing_slash", "/orders/export", "/orders/export/")]
+    [InlineData("parameter_name", "/orders/{id}", "/Orders/{key}/")]
+    public void TryParse_RefusesTwoRulesThatMatchTheSameRequests_WhenTheyAskDifferentThings(string name, string first, string second)
+    {
+        string yaml = Head +
+            $"  - {{method: GET, path: '{first}', scope: orders:admin}}\n" +
+            "  - {method: POST, path: /x, public: true}\n" +
+            $"  - {{method: GET, path: '{second}', public: true}}\n";
+
+        Assert.False(ScopesFile.TryParse(yaml, out _, out string? error), name);
+        Assert.StartsWith($"routes[2] (line 6): GET {second} matches the same requests as routes[0] (line 4, {first})", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryParse_AcceptsARepeatedRule_WhenItAsksTheSame()
+    {
+        const string yaml = Head +
+            "  - {method: GET, path: /orders/export, scope: orders:admin}\n" +
+            "  - {method: GET, path: /Orders/Export/, scope: orders:admin}\n" +
+            "  - {method: POST, path: /orders/export, public: true}\n";
+
+        Assert.True(ScopesFile.TryParse(yaml, out var file, out string? error), error);
+        Assert.Equal(4, file.Match("GET", "/ORDERS/EXPORT")!.Line);
+        Assert.Equal(RouteAccess.Public, file.Match("POST", "/orders/export")!.Access);
     }
 
     [Fact]

@@ -196,8 +196,11 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         Assert.True(updated.Code == 0, updated.ToString());
         var json = JsonNode.Parse(updated.Out)!;
         Assert.Equal(2, json["version"]!.GetValue<int>());
+
+        // The same rules; the scopes file lists them in the order the verifier tries them (most
+        // specific first, stored order on a tie), so /orders/{id} now comes after the literals.
         Assert.Equal(
-            """[{"method":"GET","path":"/orders/{id}","scope":"read:orders"},{"method":"POST","path":"/orders","scopes":["write:orders","read:orders"],"match":"all"},{"method":"GET","path":"/health","public":true}]""",
+            """[{"method":"POST","path":"/orders","scopes":["write:orders","read:orders"],"match":"all"},{"method":"GET","path":"/health","public":true},{"method":"GET","path":"/orders/{id}","scope":"read:orders"}]""",
             json["routes"]!.ToJsonString());
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Routes;
 using Tessera.Scopes;
 
 namespace Tessera.AspNetCore.RouteScopes;
@@ -18,9 +19,10 @@ public enum RouteAccess
 /// <summary>One rule of a scopes file.</summary>
 /// <param name="Method">HTTP method as written (HEAD is not GET).</param>
 /// <param name="Path">
-/// Path template, matched exactly (case-sensitive, trailing slash significant): literal text,
-/// <c>{name}</c> (identifier-shaped) for one non-empty segment or part of one, braces around
-/// anything else as literal text, and a trailing <c>{*rest}</c> for the rest.
+/// Path template, matched as ASP.NET Core's router matches (see <see cref="RouteTemplate"/>): literal
+/// text ignoring letter case, one trailing slash ignored, <c>{name}</c> (identifier-shaped) for one
+/// non-empty segment or part of one, braces around anything else as literal text, and a trailing
+/// <c>{*rest}</c> for the rest (zero or more segments). A path that does not compile matches nothing.
 /// </param>
 /// <param name="Access">Protected, public or skip.</param>
 /// <param name="Scopes">Required scopes of a protected route.</param>
@@ -28,9 +30,12 @@ public enum RouteAccess
 /// <param name="Line">Where it is in the file.</param>
 public sealed record RouteRule(string Method, string Path, RouteAccess Access, IReadOnlyList<Scope> Scopes, bool RequireAll, int Line)
 {
-    internal RouteTemplate Template { get; } = RouteTemplate.Create(Path);
+    internal RouteTemplate? Template { get; } = RouteTemplate.TryParse(Path, out var template, out _) ? template : null;
 
-    /// <summary>True when the request's method and path match this rule exactly.</summary>
+    /// <summary>
+    /// True when the request's method (exactly as written: HEAD is not GET) and path match this rule.
+    /// Which of several matching rules applies is <see cref="ScopesFile.Match"/>'s decision.
+    /// </summary>
     public bool Matches(string method, ReadOnlySpan<char> path) =>
-        string.Equals(method, Method, StringComparison.Ordinal) && Template.Matches(path);
+        string.Equals(method, Method, StringComparison.Ordinal) && Template is not null && Template.Matches(path);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
+using Tessera.Routes;
 using Tessera.Scopes;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -13,14 +14,25 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// broker's scope grammar, and a trailing catch-all <c>{*rest}</c>. Keys it does not know are
 /// ignored, as the seed middleware ignores them; a known key with a wrong value is refused with a
 /// message naming <c>routes[i]</c> and the line.
+/// <para>
+/// Paths match as ASP.NET Core's router matches them, and the rule that applies is the one the
+/// router would rank first (<see cref="RouteTemplate.ComparePrecedence"/>: literal before
+/// parameter before catch-all), whatever the file order; file order only breaks ties. So the rule
+/// checked is the rule of the endpoint that runs: <c>GET /orders/EXPORT</c> gets the rule of
+/// <c>/orders/export</c>, not of <c>/orders/{id}</c> listed before it.
+/// </para>
 /// </summary>
 public sealed partial class ScopesFile
 {
+    // The rules in the order they are tried: by precedence, then file order. Sorted once at load.
+    private readonly RouteRule[] _byPrecedence;
+
     private ScopesFile(string platformId, int version, IReadOnlyList<RouteRule> routes)
     {
         PlatformId = platformId;
         Version = version;
         Routes = routes;
+        _byPrecedence = InPrecedenceOrder(routes);
     }
 
     /// <summary>The platform this file is for.</summary>
@@ -29,13 +41,17 @@ public sealed partial class ScopesFile
     /// <summary>The file's version: a positive integer.</summary>
     public int Version { get; }
 
-    /// <summary>The rules, in file order (first match wins). May be empty: then every request is a 404.</summary>
+    /// <summary>The rules, in file order. May be empty: then every request is a 404.</summary>
     public IReadOnlyList<RouteRule> Routes { get; }
 
-    /// <summary>The first rule matching the request, or null.</summary>
+    /// <summary>
+    /// The rule for the request: of the rules whose method and path match, the one of highest
+    /// precedence (the one whose endpoint the router runs), the earlier in the file on a tie; null
+    /// when none matches. Allocation-free.
+    /// </summary>
     public RouteRule? Match(string method, string path)
     {
-        foreach (var rule in Routes)
+        foreach (var rule in _byPrecedence)
         {
             if (rule.Matches(method, path))
             {
@@ -44,6 +60,36 @@ public sealed partial class ScopesFile
         }
 
         return null;
+    }
+
+    /// <summary>A stable sort by precedence: <see cref="Array.Sort(Array)"/> is not stable, so file order is the last key.</summary>
+    private static RouteRule[] InPrecedenceOrder(IReadOnlyList<RouteRule> routes)
+    {
+        var indexed = new (RouteRule Rule, int Index)[routes.Count];
+        for (int i = 0; i < indexed.Length; i++)
+        {
+            indexed[i] = (routes[i], i);
+        }
+
+        Array.Sort(indexed, static (a, b) =>
+        {
+            int byPrecedence = (a.Rule.Template, b.Rule.Template) switch
+            {
+                (null, null) => 0,
+                (null, _) => 1,
+                (_, null) => -1,
+                var (x, y) => x.ComparePrecedence(y),
+            };
+            return byPrecedence != 0 ? byPrecedence : a.Index.CompareTo(b.Index);
+        });
+
+        var ordered = new RouteRule[indexed.Length];
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            ordered[i] = indexed[i].Rule;
+        }
+
+        return ordered;
     }
 
     /// <summary>Parses YAML text; false with one message (naming <c>routes[i]</c> and the line) on any problem.</summary>
@@ -121,11 +167,56 @@ public sealed partial class ScopesFile
                 return false;
             }
 
+            if (Conflict(rules, rule) is { } earlier)
+            {
+                error = $"routes[{i}] (line {rule.Line}): {rule.Method} {rule.Path} matches the same requests as routes[{rules.IndexOf(earlier)}] " +
+                    $"(line {earlier.Line}, {earlier.Path}) but asks something else; paths match whatever the letter case, a trailing slash " +
+                    "and the parameter names, so keep one rule";
+                return false;
+            }
+
             rules.Add(rule);
         }
 
         file = new ScopesFile(platformId!, version!.Value, rules);
         error = null;
+        return true;
+    }
+
+    // Two rules for the same method whose paths match the same requests (they differ only in letter
+    // case, a trailing slash or parameter names) where one would silently shadow the other: the
+    // author most likely meant each for its own spelling, which the router does not tell apart.
+    // Exact repeats of a rule are harmless and still load.
+    private static RouteRule? Conflict(List<RouteRule> earlier, RouteRule rule)
+    {
+        foreach (var other in earlier)
+        {
+            if (string.Equals(other.Method, rule.Method, StringComparison.Ordinal) &&
+                other.Template!.IsEquivalentTo(rule.Template!) &&
+                (other.Access != rule.Access || other.RequireAll != rule.RequireAll || !SameScopes(other.Scopes, rule.Scopes)))
+            {
+                return other;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool SameScopes(IReadOnlyList<Scope> a, IReadOnlyList<Scope> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (!string.Equals(a[i].Value, b[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 
@@ -224,7 +315,7 @@ public sealed partial class ScopesFile
             return false;
         }
 
-        if (!RouteTemplate.TryCreate(path, out _, out string? templateError))
+        if (!RouteTemplate.TryParse(path, out _, out string? templateError))
         {
             (errorLine, error) = (line, $"path {templateError}");
             return false;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tessera.Broker.Http;
 using Tessera.Errors;
+using Tessera.Routes;
 using Tessera.Scopes;
 
 namespace Tessera.Broker.Platforms;
@@ -25,19 +26,40 @@ internal static partial class RouteRules
         }
 
         var defined = ScopeSet.TryParse(platformScopes, out var set, out _) ? set : ScopeSet.Empty;
+        var templates = new RouteTemplate[routes.Length];
         for (int i = 0; i < routes.Length; i++)
         {
-            if (Check(routes[i], defined) is { } problem)
+            if (Check(routes[i], defined, out templates[i]) is { } problem)
             {
                 return new Failure(ErrorCatalog.InvalidRequest, $"routes[{i}]: {problem}");
+            }
+
+            for (int j = 0; j < i; j++)
+            {
+                // The verification library refuses such a pair too: one rule would silently shadow the
+                // other, whose author meant it for its own spelling. A plain repeat is harmless.
+                if (string.Equals(routes[j]!.Method, routes[i]!.Method, StringComparison.Ordinal) && templates[j].IsEquivalentTo(templates[i]) && !SameAsk(routes[j]!, routes[i]!))
+                {
+                    return new Failure(
+                        ErrorCatalog.InvalidRequest,
+                        $"routes[{i}]: {routes[i]!.Method} {Printable(routes[i]!.Path!)} matches the same requests as routes[{j}] ({Printable(routes[j]!.Path!)}) but asks something else: " +
+                        "paths match whatever the letter case, a trailing slash and the parameter names, as ASP.NET Core's router matches them; keep one rule");
+                }
             }
         }
 
         return null;
     }
 
-    private static string? Check(RouteRuleDto? rule, ScopeSet defined)
+    private static bool SameAsk(RouteRuleDto a, RouteRuleDto b) =>
+        (a.Public == true) == (b.Public == true) &&
+        (a.Skip == true) == (b.Skip == true) &&
+        (a.Match ?? "all") == (b.Match ?? "all") &&
+        (a.Scope is null ? a.Scopes ?? [] : [a.Scope]).SequenceEqual(b.Scope is null ? b.Scopes ?? [] : [b.Scope], StringComparer.Ordinal);
+
+    private static string? Check(RouteRuleDto? rule, ScopeSet defined, out RouteTemplate template)
     {
+        template = null!;
         if (rule is null)
         {
             return "must be an object";
@@ -48,10 +70,13 @@ internal static partial class RouteRules
             return "method is required and must be an upper-case HTTP method such as GET";
         }
 
-        if (rule.Path is null || rule.Path.Length > 1024 || !rule.Path.StartsWith('/') || !ValidTemplate(rule.Path))
+        if (rule.Path is null || rule.Path.Length > 1024 || rule.Path.Any(char.IsControl) || !RouteTemplate.TryParse(rule.Path, out var parsed, out _))
         {
-            return "path is required, must start with '/', and may use {name} (identifier-shaped) for one segment and {*rest} only as the last segment";
+            return "path is required: it starts with '/', has no empty segment ('//'), and may use {name} (identifier-shaped) for one segment " +
+                "or part of one (never two side by side) and {*rest} only as the last segment";
         }
+
+        template = parsed;
 
         var scopes = new List<string>();
         if (rule.Scope is not null)
@@ -82,44 +107,18 @@ internal static partial class RouteRules
 
         foreach (string s in scopes)
         {
-            if (!Scope.TryParse(s, out var parsed, out string? error))
+            if (!Scope.TryParse(s, out var scope, out string? error))
             {
                 return $"invalid scope '{Printable(s)}': {error}";
             }
 
-            if (defined.Count > 0 && !defined.Covers(parsed))
+            if (defined.Count > 0 && !defined.Covers(scope))
             {
-                return $"scope '{parsed.Value}' is not one of the platform's scopes";
+                return $"scope '{scope.Value}' is not one of the platform's scopes";
             }
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// The verification library's template rules: <c>{name}</c> is a parameter only when the name
-    /// is identifier-shaped (anything else in braces is literal text, as in MudraID's files), and a
-    /// catch-all <c>{*name}</c> must be the last segment.
-    /// </summary>
-    private static bool ValidTemplate(string path)
-    {
-        if (path.Any(char.IsControl))
-        {
-            return false;
-        }
-
-        var segments = path.Trim('/').Split('/');
-        for (int i = 0; i < segments.Length; i++)
-        {
-            string s = segments[i];
-            if (s.StartsWith("{*", StringComparison.Ordinal) && s.EndsWith('}') && s.Length > 3 &&
-                IdentifierPattern().IsMatch(s[2..^1]) && i != segments.Length - 1)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>
@@ -176,10 +175,14 @@ internal static partial class RouteRules
 
     /// <summary>
     /// Renders the scopes file. Every string is written as a YAML double-quoted scalar with JSON
-    /// escaping (a subset of YAML's), so no value can change the document's structure.
+    /// escaping (a subset of YAML's), so no value can change the document's structure. Rules are
+    /// written in the order the verifier tries them (ASP.NET Core's route precedence: literal
+    /// before parameter before catch-all, stored order on a tie), so a reader that takes the first
+    /// matching rule, as MudraID's middleware does, picks the same rule as Tessera.AspNetCore.
     /// </summary>
     public static string RenderYaml(string platformId, int version, IReadOnlyList<RouteRuleDto> routes)
     {
+        routes = InPrecedenceOrder(routes);
         var sb = new StringBuilder();
         sb.Append("# Generated by the Tessera broker. Edit the platform's routes at the broker, not this file.\n");
         sb.Append("platform_id: ").Append(Quote(platformId)).Append('\n');
@@ -220,6 +223,30 @@ internal static partial class RouteRules
         return sb.ToString();
     }
 
+    // A stable sort: file order is the last key. A stored path that no longer compiles (stored
+    // before the template rules tightened) goes last, and the verifier will name it at load.
+    private static RouteRuleDto[] InPrecedenceOrder(IReadOnlyList<RouteRuleDto> routes)
+    {
+        var keyed = new (RouteRuleDto Rule, RouteTemplate? Template, int Index)[routes.Count];
+        for (int i = 0; i < keyed.Length; i++)
+        {
+            keyed[i] = (routes[i], RouteTemplate.TryParse(routes[i].Path, out var template, out _) ? template : null, i);
+        }
+
+        Array.Sort(keyed, static (a, b) =>
+        {
+            int byPrecedence = (a.Template, b.Template) switch
+            {
+                (null, null) => 0,
+                (null, _) => 1,
+                (_, null) => -1,
+                var (x, y) => x.ComparePrecedence(y),
+            };
+            return byPrecedence != 0 ? byPrecedence : a.Index.CompareTo(b.Index);
+        });
+        return [.. keyed.Select(k => k.Rule)];
+    }
+
     private static string Quote(string value) => JsonSerializer.Serialize(value, BrokerJson.Default.String);
 
     private static string Printable(string value) =>
@@ -227,7 +254,4 @@ internal static partial class RouteRules
 
     [GeneratedRegex("^[A-Z]+$", RegexOptions.CultureInvariant)]
     private static partial Regex MethodPattern();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
-    private static partial Regex IdentifierPattern();
 }
