@@ -24,6 +24,9 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
     /// <summary>Entries held (live, or expired since the last sweep).</summary>
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>True while a new entry would find room without a sweep.</summary>
+    public bool HasRoom => Interlocked.Read(ref _count) < maxEntries;
+
     /// <summary>True when a live entry matches the token, its agent, any agent of its delegation chain, its task, chain or app.</summary>
     public bool Matches(AccessTokenClaims claims, long nowMs)
     {

@@ -348,7 +348,7 @@ public sealed partial class RevocationView : IDisposable
             throw new ViewFullException();
         }
 
-        if (Interlocked.Exchange(ref _full, 0) == 1)
+        if (Volatile.Read(ref _full) == 1 && _set.HasRoom && Interlocked.Exchange(ref _full, 0) == 1)
         {
             LogRoomAgain(_logger, _set.Count);
         }
