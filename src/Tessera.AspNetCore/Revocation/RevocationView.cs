@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tessera.AspNetCore.Keys;
@@ -51,10 +49,8 @@ public sealed partial class RevocationView : IDisposable
         description: "Revocation entries the platform holds (live, or expired since the last sweep).");
 
     private readonly RevocationSet _set;
-    private readonly HttpClient _http;
-    private readonly Uri _feed;
+    private readonly RevocationFeedClient _client;
     private readonly string _authority;
-    private readonly AuthenticationHeaderValue? _credentials;
     private readonly JwksCache _jwks;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -81,17 +77,15 @@ public sealed partial class RevocationView : IDisposable
         ArgumentNullException.ThrowIfNull(authority);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(options);
-        _http = http;
-        _authority = authority.GetLeftPart(UriPartial.Authority);
-        _feed = new Uri(authority.ToString().TrimEnd('/') + "/v1/revocations");
+        // Scheme, host and port only: never a user-info part in a metric tag.
+        _authority = $"{authority.Scheme}://{authority.Authority}";
         _jwks = jwks;
         _time = time;
         _logger = logger;
         _set = new RevocationSet((long)options.ClockSkew.TotalMilliseconds, Math.Max(1, options.MaxEntries));
-        if (!string.IsNullOrEmpty(options.ClientId) && !string.IsNullOrEmpty(options.ClientSecret))
-        {
-            _credentials = Authentication.BasicCredentials.Header(options.ClientId, options.ClientSecret);
-        }
+        var credentials = !string.IsNullOrEmpty(options.ClientId) && !string.IsNullOrEmpty(options.ClientSecret)
+            ? Authentication.BasicCredentials.Header(options.ClientId, options.ClientSecret) : null;
+        _client = new RevocationFeedClient(http, authority, credentials, time);
 
         _sweeper = time.CreateTimer(_ => _set.Sweep(_time.GetUtcNow().ToUnixTimeMilliseconds()), null, SweepInterval, SweepInterval);
         Views[this] = 0;
@@ -160,7 +154,8 @@ public sealed partial class RevocationView : IDisposable
                 await PollAsync(stop);
                 _firstSync.TrySetResult();
                 backoff = TimeSpan.FromMilliseconds(250);
-                await StreamAsync(stop);
+                // Every line means the broker was heard, and everything it said so far is applied.
+                await _client.FollowAsync(Cursor, (name, data) => OnEventAsync(name, data, stop), Touch, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -200,7 +195,7 @@ public sealed partial class RevocationView : IDisposable
         {
             if (Interlocked.Exchange(ref _refusedLogged, 1) == 0)
             {
-                LogCredentialsRefused(_logger, (int)refused.Status, _credentials is null ? "none are configured" : "the broker refused them");
+                LogCredentialsRefused(_logger, (int)refused.Status, _client.HasCredentials ? "the broker refused them" : "none are configured");
             }
 
             return backoff;
@@ -216,11 +211,8 @@ public sealed partial class RevocationView : IDisposable
     {
         while (true)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{_feed}?since={Cursor.ToString(CultureInfo.InvariantCulture)}&limit={PageLimit.ToString(CultureInfo.InvariantCulture)}"));
-            request.Headers.Authorization = _credentials;
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
-            EnsureAccepted(response);
-            using var document = JsonDocument.Parse(await ReadPageAsync(response.Content, stop));
+            using var document = await _client.ReadPageAsync(Cursor, PageLimit, stop);
+            Interlocked.Exchange(ref _refusedLogged, 0);
             foreach (var entry in document.RootElement.GetProperty("entries").EnumerateArray())
             {
                 Apply(entry);
@@ -241,94 +233,18 @@ public sealed partial class RevocationView : IDisposable
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadPageAsync(HttpContent content, CancellationToken stop)
+    private async Task OnEventAsync(string? name, string data, CancellationToken stop)
     {
-        if (content.Headers.ContentLength > MaxPageBytes)
+        if (name == "revocation" && data.Length > 0)
         {
-            throw new InvalidDataException($"revocation feed page larger than {MaxPageBytes} bytes");
+            using var document = JsonDocument.Parse(data);
+            Apply(document.RootElement);
         }
-
-        await using var body = await content.ReadAsStreamAsync(stop);
-        using var page = new MemoryStream();
-        byte[] buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(buffer, stop)) > 0)
+        else if (name == "keys")
         {
-            if (page.Length + read > MaxPageBytes)
-            {
-                throw new InvalidDataException($"revocation feed page larger than {MaxPageBytes} bytes");
-            }
-
-            page.Write(buffer, 0, read);
+            RememberKeysVersion(data);
+            await _jwks.ForceRefreshAsync(stop);
         }
-
-        return page.GetBuffer().AsMemory(0, (int)page.Length);
-    }
-
-    private async Task StreamAsync(CancellationToken stop)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{_feed}/stream?since={Cursor.ToString(CultureInfo.InvariantCulture)}"));
-        request.Headers.Authorization = _credentials;
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
-        EnsureAccepted(response);
-        await using var body = await response.Content.ReadAsStreamAsync(stop);
-        var reader = new BoundedLineReader(body, MaxLineBytes);
-        string? eventName = null;
-        var data = new StringBuilder();
-        while (await reader.ReadLineAsync(stop) is { } line)
-        {
-            if (line.Length == 0)
-            {
-                if (eventName == "revocation" && data.Length > 0)
-                {
-                    using var document = JsonDocument.Parse(data.ToString());
-                    Apply(document.RootElement);
-                }
-                else if (eventName == "keys")
-                {
-                    RememberKeysVersion(data.ToString());
-                    await _jwks.ForceRefreshAsync(stop);
-                }
-
-                eventName = null;
-                data.Clear();
-            }
-            else if (line.StartsWith("event:", StringComparison.Ordinal))
-            {
-                eventName = line[6..].Trim();
-            }
-            else if (line.StartsWith("data:", StringComparison.Ordinal))
-            {
-                if (data.Length + line.Length > MaxLineBytes)
-                {
-                    throw new InvalidDataException($"revocation feed event longer than {MaxLineBytes} bytes");
-                }
-
-                data.Append(line[5..].Trim());
-            }
-
-            // Heard from the broker, and everything it said so far is applied.
-            Touch();
-        }
-    }
-
-    private void EnsureAccepted(HttpResponseMessage response)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            Interlocked.Exchange(ref _refusedLogged, 0);
-            return;
-        }
-
-        var status = response.StatusCode;
-        if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
-        {
-            var retry = response.Headers.RetryAfter;
-            var retryAfter = retry?.Delta ?? (retry?.Date is { } date ? date - _time.GetUtcNow() : null);
-            throw new FeedRefusedException(status, retryAfter);
-        }
-
-        response.EnsureSuccessStatusCode();
     }
 
     private void Apply(JsonElement entry)
@@ -403,14 +319,6 @@ public sealed partial class RevocationView : IDisposable
 
     [LoggerMessage(EventId = 5105, Level = LogLevel.Information, Message = "Revocation view has room again ({Entries} entries); following the feed")]
     private static partial void LogRoomAgain(ILogger logger, long entries);
-
-    /// <summary>The broker answered 401, 403, 429 or 503.</summary>
-    private sealed class FeedRefusedException(HttpStatusCode status, TimeSpan? retryAfter) : Exception($"HTTP {(int)status}")
-    {
-        public HttpStatusCode Status { get; } = status;
-
-        public TimeSpan? RetryAfter { get; } = retryAfter;
-    }
 
     /// <summary>An entry found no room.</summary>
     private sealed class ViewFullException() : Exception("revocation view full");
