@@ -80,6 +80,34 @@ public sealed class RevocationFeedCredentialsTests
     }
 
     [Fact]
+    public async Task RevocationFeed_LogsTheRefusalWithoutTheSecret_WhenTheBrokerRefusesTheCredentials()
+    {
+        using var issuer = new TestIssuer();
+        await using var fake = await FakeFeedBroker.StartAsync(issuer);
+        fake.Poll = context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Task.CompletedTask;
+        };
+        var logs = new CapturedLogs();
+        await using var api = await ProtectedApi.StartAsync(fake.Url, TestIssuer.Url, TestIssuerApi.Scopes, configure: o =>
+        {
+            o.Algorithm = "RS256";
+            o.ClientId = ClientId;
+            o.ClientSecret = ClientSecret;
+            o.RevocationStartupWait = TimeSpan.FromMilliseconds(100);
+        }, logging: logs.AddTo);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/orders", issuer.Sign(TestIssuer.Claims()))).StatusCode);
+        await WaitUntilAsync(() => fake.Count("/v1/revocations") >= 2, "the view retried");
+
+        var line = Assert.Single(logs.Lines, l => l.Id.Id == 5102);
+        Assert.Contains("the broker refused them", line.Text, StringComparison.Ordinal);
+        string basic = fake.Requests[0].Authorization!["Basic ".Length..];
+        Assert.DoesNotContain(logs.Lines, l => l.Text.Contains(ClientSecret, StringComparison.Ordinal) || l.Text.Contains(basic, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RevocationStream_WaitsTheRetryAfter_WhenTheBrokerAnswers429()
     {
         await using var fake = await FakeFeedBroker.StartAsync();
