@@ -82,7 +82,7 @@ public sealed partial class RevocationView : IDisposable
         _jwks = jwks;
         _time = time;
         _logger = logger;
-        _set = new RevocationSet((long)options.ClockSkew.TotalMilliseconds, Math.Max(1, options.MaxEntries));
+        _set = new RevocationSet(Math.Max(0, (long)options.ClockSkew.TotalMilliseconds), Math.Max(1, options.MaxEntries));
         var credentials = !string.IsNullOrEmpty(options.ClientId) && !string.IsNullOrEmpty(options.ClientSecret)
             ? Authentication.BasicCredentials.Header(options.ClientId, options.ClientSecret) : null;
         _client = new RevocationFeedClient(http, authority, credentials, time);
