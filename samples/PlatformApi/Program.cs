@@ -6,7 +6,9 @@ using Tessera.AspNetCore.RouteScopes;
 // TESSERA_BROKER (broker base URL), TESSERA_PLATFORM_ID (default orders-api),
 // TESSERA_SCOPES_FILE (default: tessera_scopes.yaml next to the app), TESSERA_ALG (default EdDSA).
 // TESSERA_PLATFORM_CLIENT_ID and TESSERA_PLATFORM_CLIENT_SECRET (the platform's own credentials
-// from the broker) turn on reporting of verification outcomes to the broker's audit.
+// from the broker) authenticate the revocation feed and turn on reporting of verification outcomes
+// to the broker's audit. TESSERA_ALLOW_INSECURE_HTTP=true allows a plain http:// broker that is not
+// on loopback (a trusted network only).
 var builder = WebApplication.CreateSlimBuilder(args);
 string broker = Environment.GetEnvironmentVariable("TESSERA_BROKER") ?? "http://127.0.0.1:8080";
 string platform = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_ID") ?? "orders-api";
@@ -22,8 +24,9 @@ builder.Services.AddAuthentication().AddTessera(o =>
         o.ValidIssuers.Add(issuer);
     }
 
-    o.Reporting.ClientId = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_CLIENT_ID");
-    o.Reporting.ClientSecret = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_CLIENT_SECRET");
+    o.ClientId = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_CLIENT_ID");
+    o.ClientSecret = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_CLIENT_SECRET");
+    o.AllowInsecureHttp = Environment.GetEnvironmentVariable("TESSERA_ALLOW_INSECURE_HTTP") is "true" or "1";
 });
 
 var app = builder.Build();

@@ -14,6 +14,24 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
     /// <summary>Where to fetch the keys, if not under <see cref="Authority"/>.</summary>
     public string? JwksUri { get; set; }
 
+    /// <summary>
+    /// Allow plain <c>http://</c> for <see cref="Authority"/>, <see cref="JwksUri"/> and the report
+    /// endpoint to a non-loopback host. Off by default: keys, revocations and the platform's
+    /// credentials would travel unprotected. (The agent SDK's option of the same name.)
+    /// </summary>
+    public bool AllowInsecureHttp { get; set; }
+
+    /// <summary>
+    /// The platform's own client id (<c>tsr_kid_…</c>, issued with the platform by
+    /// <c>POST /v1/admin/platforms</c>). With <see cref="ClientSecret"/> it is sent as HTTP Basic on
+    /// the revocation feed (poll and stream) and on outcome reports, and turns reporting on. When
+    /// empty, <see cref="EnforcementReportingOptions.ClientId"/> is used. Bind as <c>Tessera:ClientId</c>.
+    /// </summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The platform's own client secret (<c>tsr_sk_…</c>); see <see cref="ClientId"/>. Never logged. Bind as <c>Tessera:ClientSecret</c>.</summary>
+    public string? ClientSecret { get; set; }
+
     /// <summary>This platform's id: tokens must carry it in <c>aud</c>. Required.</summary>
     public string? Audience { get; set; }
 
@@ -59,12 +77,23 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
     /// </summary>
     public bool RevocationFailOpen { get; set; }
 
-    /// <summary>How long the first request waits for the first revocation sync. Default 2 s.</summary>
+    /// <summary>
+    /// How long requests wait for the first revocation sync, once: after that wait, requests are
+    /// answered by the staleness rule without waiting. Default 2 s.
+    /// </summary>
     public TimeSpan RevocationStartupWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// Most revocation entries held. An entry is held until its <c>expires_at</c> plus
+    /// <see cref="ClockSkew"/>; when the view is full of live entries it stops applying the feed
+    /// (logged once), goes stale, and the staleness rule decides. Default 500,000.
+    /// </summary>
+    public int RevocationMaxEntries { get; set; } = Revocation.RevocationViewOptions.DefaultMaxEntries;
+
+    /// <summary>
     /// Reporting of verification outcomes to the broker's audit (off unless the platform's
-    /// <c>ClientId</c> and <c>ClientSecret</c> are set). Bind from <c>Tessera:Reporting</c>.
+    /// credentials are set: <see cref="ClientId"/> and <see cref="ClientSecret"/>, or the section's
+    /// own <c>ClientId</c> and <c>ClientSecret</c>, which win for reports). Bind from <c>Tessera:Reporting</c>.
     /// </summary>
     public EnforcementReportingOptions Reporting { get; } = new();
 
@@ -105,9 +134,52 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
             throw new InvalidOperationException("Tessera authentication: ErrorBody must be Problem or MudraId");
         }
 
-        if (Reporting.Enabled)
+        if (string.IsNullOrEmpty(ClientId) != string.IsNullOrEmpty(ClientSecret))
+        {
+            throw new InvalidOperationException("Tessera authentication: ClientId and ClientSecret (the platform's credentials) must be set together");
+        }
+
+        if (RevocationMaxEntries < 1)
+        {
+            throw new InvalidOperationException("Tessera authentication: RevocationMaxEntries must be positive");
+        }
+
+        if (ReportingCredentials() is not null)
         {
             Reporting.Validate(Authority);
+        }
+
+        EnsureTransportAllowed(Authority, nameof(Authority));
+        EnsureTransportAllowed(JwksUri, nameof(JwksUri));
+        EnsureTransportAllowed(Reporting.Endpoint, "Reporting.Endpoint");
+    }
+
+    /// <summary>The platform's credentials for the revocation feed: <see cref="ClientId"/>/<see cref="ClientSecret"/>, else the reporting ones.</summary>
+    internal (string Id, string Secret)? FeedCredentials() =>
+        !string.IsNullOrEmpty(ClientId) && !string.IsNullOrEmpty(ClientSecret) ? (ClientId, ClientSecret)
+        : Reporting.Enabled ? (Reporting.ClientId!, Reporting.ClientSecret!) : null;
+
+    /// <summary>The credentials reports are sent with: the reporting ones, else <see cref="ClientId"/>/<see cref="ClientSecret"/>; null when reporting is off.</summary>
+    internal (string Id, string Secret)? ReportingCredentials() =>
+        Reporting.Enabled ? (Reporting.ClientId!, Reporting.ClientSecret!)
+        : !string.IsNullOrEmpty(ClientId) && !string.IsNullOrEmpty(ClientSecret) ? (ClientId, ClientSecret) : null;
+
+    /// <summary>Throws for a URL that is not http(s), or plain http to a non-loopback host without <see cref="AllowInsecureHttp"/>.</summary>
+    internal void EnsureTransportAllowed(string? url, string setting)
+    {
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new InvalidOperationException($"Tessera authentication: {setting} must be an absolute http(s) URL");
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback && !AllowInsecureHttp)
+        {
+            throw new InvalidOperationException($"Tessera authentication: refusing plain http:// to {uri.Host} for {setting}: use https, or set AllowInsecureHttp (Tessera:AllowInsecureHttp) for a trusted network");
         }
     }
 }

@@ -23,6 +23,9 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
     public VerifiedTokenCache VerifiedOf(string scheme, TesseraAuthenticationOptions options) =>
         _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value.Verified;
 
+    /// <summary>The revocation view of a scheme, if the scheme was built and follows the feed.</summary>
+    public Revocation.RevocationView? RevocationsOf(string scheme) => _entries.TryGetValue(scheme, out var lazy) && lazy.IsValueCreated ? lazy.Value.Revocations : null;
+
     /// <summary>The revocation view of a scheme, or null when it does not follow the feed.</summary>
     public Revocation.RevocationView? RevocationsOf(string scheme, TesseraAuthenticationOptions options) =>
         _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value.Revocations;
@@ -47,6 +50,10 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
             throw new InvalidOperationException("Tessera authentication: Algorithm must be EdDSA, ES256 or RS256");
         }
 
+        // Checked here too: options built by hand reach the cache without Validate.
+        options.EnsureTransportAllowed(options.Authority, nameof(options.Authority));
+        options.EnsureTransportAllowed(options.JwksUri, nameof(options.JwksUri));
+        options.EnsureTransportAllowed(options.Reporting.Endpoint, "Reporting.Endpoint");
         string authority = options.Authority?.TrimEnd('/') ?? "";
         var jwks = new Uri(options.JwksUri ?? authority + "/.well-known/jwks.json");
         var http = new HttpClient(options.BackchannelHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: options.BackchannelHandler is null);
@@ -63,13 +70,20 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
         Revocation.RevocationView? revocations = null;
         if (options.FollowRevocations && !string.IsNullOrEmpty(authority))
         {
-            revocations = new Revocation.RevocationView(http, new Uri(authority), cache, time, loggers.CreateLogger("Tessera.Revocation"));
+            var credentials = options.FeedCredentials();
+            revocations = new Revocation.RevocationView(http, new Uri(authority), cache, time, loggers.CreateLogger("Tessera.Revocation"), new Revocation.RevocationViewOptions
+            {
+                ClockSkew = options.ClockSkew,
+                MaxEntries = options.RevocationMaxEntries,
+                ClientId = credentials?.Id,
+                ClientSecret = credentials?.Secret,
+            });
         }
 
         EnforcementReporter? reporter = null;
-        if (options.Reporting.Enabled)
+        if (options.ReportingCredentials() is { } reporting)
         {
-            reporter = new EnforcementReporter(http, options.Reporting.ResolveEndpoint(authority), options.Reporting, time, loggers.CreateLogger("Tessera.Reporting"));
+            reporter = new EnforcementReporter(http, options.Reporting.ResolveEndpoint(authority), options.Reporting, reporting.Id, reporting.Secret, time, loggers.CreateLogger("Tessera.Reporting"));
         }
         else if (!string.IsNullOrEmpty(options.Reporting.ClientId) || !string.IsNullOrEmpty(options.Reporting.ClientSecret))
         {

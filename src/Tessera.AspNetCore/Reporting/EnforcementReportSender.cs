@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 
 namespace Tessera.AspNetCore.Reporting;
 
@@ -17,7 +15,7 @@ internal sealed class EnforcementReportSender
 {
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
-    private readonly string _credentials;
+    private readonly AuthenticationHeaderValue _credentials;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
 
@@ -26,8 +24,7 @@ internal sealed class EnforcementReportSender
         _http = http;
         _endpoint = endpoint;
 
-        // RFC 6749 2.3.1: each part form-urlencoded before joining and base64-encoding.
-        _credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(WebUtility.UrlEncode(clientId) + ":" + WebUtility.UrlEncode(clientSecret)));
+        _credentials = Authentication.BasicCredentials.Header(clientId, clientSecret);
         _timeout = timeout;
         _time = time;
     }
@@ -43,7 +40,7 @@ internal sealed class EnforcementReportSender
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, abort);
             using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _credentials);
+            request.Headers.Authorization = _credentials;
             using var response = await _http.SendAsync(request, linked.Token);
             int status = (int)response.StatusCode;
             return response.IsSuccessStatusCode

@@ -51,18 +51,24 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
     /// <summary>Creates a reporter posting to <paramref name="endpoint"/> through <paramref name="http"/> (not owned).</summary>
     /// <exception cref="ArgumentException">The options lack a client id or secret.</exception>
     public EnforcementReporter(HttpClient http, Uri endpoint, EnforcementReportingOptions options, TimeProvider time, ILogger logger)
+        : this(http, endpoint, options, options?.ClientId, options?.ClientSecret, time, logger)
+    {
+    }
+
+    /// <summary>Creates a reporter that sends <paramref name="clientId"/> and <paramref name="clientSecret"/> (the scheme's platform credentials).</summary>
+    internal EnforcementReporter(HttpClient http, Uri endpoint, EnforcementReportingOptions options, string? clientId, string? clientSecret, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
-        if (!options.Enabled)
+        if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(clientSecret))
         {
             throw new ArgumentException("Tessera reporting needs both ClientId and ClientSecret", nameof(options));
         }
 
-        _sender = new EnforcementReportSender(http, endpoint, options.ClientId!, options.ClientSecret!, options.RequestTimeout, time);
+        _sender = new EnforcementReportSender(http, endpoint, clientId, clientSecret, options.RequestTimeout, time);
         _time = time;
         _logger = logger;
         _flushInterval = options.FlushInterval;
@@ -311,7 +317,7 @@ public sealed partial class EnforcementReporter : IAsyncDisposable, IDisposable
     [LoggerMessage(EventId = 5202, Level = LogLevel.Debug, Message = "Enforcement report attempt {Attempt} failed ({Failure})")]
     private static partial void LogAttemptFailed(ILogger logger, int attempt, string failure);
 
-    [LoggerMessage(EventId = 5203, Level = LogLevel.Warning, Message = "Dropped {Outcomes} verification outcomes ({Events} events) the broker did not accept ({Failure}); a 401 means Reporting.ClientId/ClientSecret are wrong")]
+    [LoggerMessage(EventId = 5203, Level = LogLevel.Warning, Message = "Dropped {Outcomes} verification outcomes ({Events} events) the broker did not accept ({Failure}); a 401 means the platform's ClientId/ClientSecret are wrong")]
     private static partial void LogDropped(ILogger logger, long outcomes, int events, string failure);
 
     [LoggerMessage(EventId = 5204, Level = LogLevel.Warning, Message = "Enforcement reporting buffer full ({MaxBuffered} events); new outcomes are dropped until the broker catches up")]

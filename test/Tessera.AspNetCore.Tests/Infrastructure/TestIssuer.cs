@@ -13,7 +13,7 @@ namespace Tessera.AspNetCore.Tests.Infrastructure;
 /// </summary>
 public sealed class TestIssuer : HttpMessageHandler
 {
-    public const string Url = "http://issuer.test";
+    public const string Url = "https://issuer.test";
 
     private readonly RSA _key = RSA.Create(2048);
     private int _fetches;
