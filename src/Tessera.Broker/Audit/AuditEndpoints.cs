@@ -170,6 +170,16 @@ internal static class AuditEndpoints
         Optional(writer, "task_id", e.TaskId);
         Optional(writer, "orch_id", e.OrchId);
         writer.WriteString("detail", e.Detail);
+        Optional(writer, "resource", e.Resource);
+        Optional(writer, "outcome", e.Outcome);
+        if (e.DelegDepth != 0)
+        {
+            writer.WriteNumber("deleg_depth", e.DelegDepth);
+        }
+
+        Optional(writer, "deleg_chain_hash", e.DelegChainHash);
+        writer.WriteString("hash", e.Hash);
+        writer.WriteString("prev_hash", e.PrevHash);
         if (withFields)
         {
             var (message, fields) = AuditDetailFields.Parse(e.Detail);
@@ -183,16 +193,6 @@ internal static class AuditEndpoints
             writer.WriteEndObject();
         }
 
-        Optional(writer, "resource", e.Resource);
-        Optional(writer, "outcome", e.Outcome);
-        if (e.DelegDepth != 0)
-        {
-            writer.WriteNumber("deleg_depth", e.DelegDepth);
-        }
-
-        Optional(writer, "deleg_chain_hash", e.DelegChainHash);
-        writer.WriteString("hash", e.Hash);
-        writer.WriteString("prev_hash", e.PrevHash);
         writer.WriteEndObject();
     }
 
