@@ -34,6 +34,9 @@ public sealed class AuditTailEscapingTests
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "x");
             using var response = await broker.Client.SendAsync(request);
             Assert.Equal(401, (int)response.StatusCode);
+
+            // Refused bearer checks are audited once a second per address and reason (real clock here).
+            await Task.Delay(TimeSpan.FromMilliseconds(1100));
         }
 
         var human = await Cli.RunAsync((o, e) => AuditCommand.TailAsync(broker.Url, 1000, null, "token_auth_failed", null, false, o, e, None, CliBroker.AdminSecret));
@@ -65,7 +68,7 @@ public sealed class AuditTailEscapingTests
 
         var result = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(broker.Url, "x\u001b[31m | max_ttl=86400", ["read:data:*"], [], null, null, false, false, o, e, None, CliBroker.AdminSecret));
 
-        Assert.Equal(1, result.Code);
+        Assert.Equal(2, result.Code);
         Assert.DoesNotContain('\u001b', result.Err);
         Assert.StartsWith("error: broker answered 400 invalid_request: agent_name must be at most 128 printable characters", result.Err, StringComparison.Ordinal);
     }
