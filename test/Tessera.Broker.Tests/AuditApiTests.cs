@@ -17,6 +17,9 @@ public sealed class AuditApiTests
         var agent = await broker.RegisterAgentAsync();
 
         var events = await broker.GetWithBearerAsync("/v1/audit/events", agent.Token);
+
+        // Refused bearer checks are audited at most once a second per address, subject and reason.
+        broker.Time.Advance(TimeSpan.FromSeconds(1));
         var export = await broker.GetWithBearerAsync("/v1/audit/export", agent.Token);
 
         await RegistrationTests.AssertProblem(events, 403, "insufficient_scope", "token lacks required scope: admin:audit:*");
@@ -170,13 +173,13 @@ public sealed class AuditApiTests
 
         var first = events[0];
         Assert.Equal("admin_auth", first["event_type"]!.GetValue<string>());
-        Assert.Equal(["seq", "id", "timestamp", "event_type", "detail", "outcome", "hash", "prev_hash"], first.Select(p => p.Key));
+        Assert.Equal(["seq", "id", "timestamp", "event_type", "detail", "outcome", "hash", "prev_hash", "detail_message", "detail_fields"], first.Select(p => p.Key));
         Assert.Equal("evt-000001", first["id"]!.GetValue<string>());
         Assert.Equal(AuditChain.GenesisHash, first["prev_hash"]!.GetValue<string>());
         Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", first["timestamp"]!.GetValue<string>());
 
         var registered = events.Single(e => e["event_type"]!.GetValue<string>() == "agent_registered");
-        Assert.Equal(["seq", "id", "timestamp", "event_type", "agent_id", "task_id", "orch_id", "detail", "outcome", "hash", "prev_hash"], registered.Select(p => p.Key));
+        Assert.Equal(["seq", "id", "timestamp", "event_type", "agent_id", "task_id", "orch_id", "detail", "outcome", "hash", "prev_hash", "detail_message", "detail_fields"], registered.Select(p => p.Key));
         Assert.Equal(agent.AgentId, registered["agent_id"]!.GetValue<string>());
         Assert.Equal("task-f", registered["task_id"]!.GetValue<string>());
         Assert.Equal("orch-f", registered["orch_id"]!.GetValue<string>());

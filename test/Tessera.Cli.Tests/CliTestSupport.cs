@@ -29,6 +29,8 @@ internal sealed class CliBroker : IAsyncDisposable
 
     public string Directory { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The bound address, e.g. http://127.0.0.1:41234.</summary>
     public string Url { get; }
 

@@ -119,10 +119,10 @@ internal static class AdminEndpoints
             record = record with { AppId = appId };
         }
 
-        string appSuffix = appId.Length > 0 ? $" | app_id={appId}" : "";
+        var appSuffix = appId.Length > 0 ? AuditFragment.Of($" | app_id={appId}") : AuditFragment.Empty;
         if (failure is not null)
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.LaunchTokenDenied, "denied", failure.Detail + appSuffix), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.LaunchTokenDenied, "denied", failure.Detail + appSuffix.Text), cancellationToken: context.RequestAborted);
             await ProblemResult.From(failure).ExecuteAsync(context);
             return;
         }
@@ -143,9 +143,9 @@ internal static class AdminEndpoints
             return (null, null, new Failure(ErrorCatalog.InvalidRequest, "agent_name is required"));
         }
 
-        if (request.AgentName.Length > 128 || request.AgentName.Any(char.IsControl))
+        if (!PrintableName.IsValid(request.AgentName, 128))
         {
-            return (null, null, new Failure(ErrorCatalog.InvalidRequest, "agent_name must be at most 128 printable characters"));
+            return (null, null, new Failure(ErrorCatalog.InvalidRequest, $"agent_name must be at most 128 printable characters ({PrintableName.Rule})"));
         }
 
         if (request.AllowedScope is null || request.AllowedScope.Length == 0)

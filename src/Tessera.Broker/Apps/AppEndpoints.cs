@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Configuration;
+using Tessera.Broker.Credentials;
 using Tessera.Broker.Http;
 using Tessera.Broker.Tokens;
 using Tessera.Errors;
@@ -36,16 +37,33 @@ internal static class AppEndpoints
         var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
+        var throttle = services.GetRequiredService<AuditThrottle>();
+        string address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+        // The per-address limit (shared with the other credential endpoints) is taken before the body
+        // or any client_id is looked at, so guessing many ids from one address is refused too.
+        if (await TokenExchangeEndpoints.LimitRequestAsync(context, "app_auth") is { } limited)
+        {
+            context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(context);
+            return;
+        }
+
         var body = await JsonBody.ReadAsync(context, BrokerJson.Default.AppAuthRequest, options.MaxBodyBytes);
 
         // The per-client limit is taken before the secret is looked at; without a client_id, per address.
-        string key = body.Value?.ClientId is { Length: > 0 and <= 128 } id ? "client:" + id : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        string key = body.Value?.ClientId is { Length: > 0 and <= 128 } id ? "client:" + id : "ip:" + address;
         using var lease = services.GetRequiredService<AppAuthLimiter>().Acquire(key);
         if (!lease.IsAcquired)
         {
             int seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : 60;
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AppRateLimited, "denied", $"app auth rate limited | key={Safe(key)}"), cancellationToken: context.RequestAborted);
+            if (throttle.TryAcquire($"{AuditEventTypes.AppRateLimited} {address} {key}", out long suppressed))
+            {
+                string shown = key.StartsWith("client:", StringComparison.Ordinal) ? "client:" + AuditRedaction.ClientId(key["client:".Length..]) : key;
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AppRateLimited, "denied", $"app auth rate limited | key={shown}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: context.RequestAborted);
+            }
+
             await new ProblemResult(ErrorCatalog.RateLimited, "rate limit exceeded, try again later", $"wait {seconds} second(s) before retrying").ExecuteAsync(context);
             return;
         }
@@ -71,9 +89,15 @@ internal static class AppEndpoints
         bool ok = client is not null ? secrets.Verify(client, request.ClientSecret, now) : secrets.Hash(request.ClientSecret).Length == 0;
         if (client is null || !ok || client.Status != "active" || client.Kind != AppAdminEndpoints.Kind)
         {
-            await audit.RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.AppAuthFailed, "denied", $"app authentication failed | client_id={Safe(request.ClientId)}{(client is null ? "" : $" | app_id={client.EntityId} | status={client.Status}")}"),
-                cancellationToken: context.RequestAborted);
+            // One event per second per address and app (or per address for unknown ids); the rest are counted.
+            if (throttle.TryAcquire($"{AuditEventTypes.AppAuthFailed} {address} {client?.EntityId}", out long suppressed))
+            {
+                var known = client is null ? AuditFragment.Empty : AuditFragment.Of($" | app_id={client.EntityId} | status={client.Status}");
+                await audit.RecordAsync(
+                    AuditDraft.Of(time, AuditEventTypes.AppAuthFailed, "denied", $"app authentication failed | client_id={AuditRedaction.ClientId(request.ClientId)}{known}{AuditThrottle.Suffix(suppressed)}"),
+                    cancellationToken: context.RequestAborted);
+            }
+
             await new ProblemResult(ErrorCatalog.Unauthorized, "Authentication failed", "check the client_id and client_secret; a deregistered app cannot authenticate").ExecuteAsync(context);
             return;
         }
@@ -104,9 +128,6 @@ internal static class AppEndpoints
 
         await AdminEndpoints.IssueLaunchTokenAsync(context, claims.Subject, app.EntityId, ScopeSet.Of([.. app.Scopes]));
     }
-
-    private static string Safe(string value) =>
-        new([.. value.Take(128).Select(c => c is >= ' ' and < (char)127 ? c : '?')]);
 }
 
 /// <summary>The per-client limiter of app authentication (token bucket per client_id, or per address without one).</summary>

@@ -100,7 +100,7 @@ internal static class AuditEndpoints
         writer.WriteStartArray("events");
         foreach (var e in events)
         {
-            WriteEvent(writer, e);
+            WriteEvent(writer, e, withFields: true);
         }
 
         writer.WriteEndArray();
@@ -154,8 +154,12 @@ internal static class AuditEndpoints
         return await context.RequestServices.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, AuditScope) is not null;
     }
 
-    /// <summary>One event as the API and the export write it (empty optional fields omitted, as the seed broker does).</summary>
-    internal static void WriteEvent(Utf8JsonWriter writer, AuditEvent e)
+    /// <summary>
+    /// One event as the API and the export write it (empty optional fields omitted, as the seed broker
+    /// does). <c>detail</c> is the stored text, as hashed; the events API adds <c>detail_message</c> and
+    /// <c>detail_fields</c>, the same detail split into its message and named fields, values unescaped.
+    /// </summary>
+    internal static void WriteEvent(Utf8JsonWriter writer, AuditEvent e, bool withFields = false)
     {
         writer.WriteStartObject();
         writer.WriteNumber("seq", e.Sequence);
@@ -176,6 +180,19 @@ internal static class AuditEndpoints
         Optional(writer, "deleg_chain_hash", e.DelegChainHash);
         writer.WriteString("hash", e.Hash);
         writer.WriteString("prev_hash", e.PrevHash);
+        if (withFields)
+        {
+            var (message, fields) = AuditDetailFields.Parse(e.Detail);
+            writer.WriteString("detail_message", message);
+            writer.WriteStartObject("detail_fields");
+            foreach (var (name, value) in fields)
+            {
+                writer.WriteString(name, value);
+            }
+
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
     }
 

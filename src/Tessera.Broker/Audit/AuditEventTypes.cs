@@ -120,6 +120,9 @@ public static class AuditEventTypes
     /// <summary>A verifier reported requests it denied.</summary>
     public const string EnforcementDenied = "enforcement_denied";
 
+    /// <summary>A platform reported outcomes about agents it does not serve; they were ignored (one event per report, attributed to no agent).</summary>
+    public const string EnforcementIgnored = "enforcement_ignored";
+
     /// <summary>A request was refused by a rate limit.</summary>
     public const string RateLimited = "rate_limited";
 }

@@ -140,7 +140,7 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("secret_rotation_grace")]
     public int SecretRotationGrace { get; set; } = 86400;
 
-    /// <summary>Token-endpoint and discovery requests per second per client address (<c>TESSERA_TOKEN_ADDRESS_RATE</c>).</summary>
+    /// <summary>Credential-endpoint requests (token, discovery, enforcement reports, app auth) per second per client address (<c>TESSERA_TOKEN_ADDRESS_RATE</c>).</summary>
     [ConfigurationKeyName("token_address_rate")]
     public int TokenAddressRate { get; set; } = 50;
 

@@ -347,7 +347,7 @@ internal static partial class AgentAdminEndpoints
 
             if (body.Reason is { } given)
             {
-                if (given.Length > 256 || given.Any(char.IsControl))
+                if (given.Length > 256 || given.Any(PrintableName.IsHidden))
                 {
                     await new ProblemResult(ErrorCatalog.InvalidRequest, "reason must be at most 256 printable characters").ExecuteAsync(context);
                     return;
@@ -451,9 +451,9 @@ internal static partial class AgentAdminEndpoints
 
     private static Details CheckDetails(string owner, Dictionary<string, string?>? metadata, int? tokenTtl, JsonElement? jwks)
     {
-        if (owner.Length > 256 || owner.Any(char.IsControl))
+        if (!PrintableName.IsValid(owner, 256))
         {
-            return Details.Fail(new Failure(ErrorCatalog.InvalidRequest, "owner must be at most 256 printable characters"));
+            return Details.Fail(new Failure(ErrorCatalog.InvalidRequest, $"owner must be at most 256 printable characters ({PrintableName.Rule})"));
         }
 
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -16,7 +16,6 @@ internal sealed class ExchangeLimiter : IDisposable
     private readonly PartitionedRateLimiter<string> _endpoint;
     private readonly PartitionedRateLimiter<string> _agent;
     private readonly PartitionedRateLimiter<string> _platform;
-    private readonly long[] _lastAudited = new long[4096];
 
     public ExchangeLimiter(IOptions<BrokerOptions> options)
     {
@@ -36,18 +35,6 @@ internal sealed class ExchangeLimiter : IDisposable
 
     /// <summary>The platform's budget, all agents together.</summary>
     public Limited? CheckPlatform(string platformId) => Take(_platform, platformId, ErrorCatalog.RateLimitedPlatform);
-
-    /// <summary>
-    /// True at most about once per second per key, so a flood of refused requests does not turn
-    /// into a flood of audit writes. Bounded memory: a fixed table of slots indexed by the key's
-    /// hash (two keys sharing a slot only share the one-per-second allowance).
-    /// </summary>
-    public bool ShouldAudit(string key, long nowMs)
-    {
-        int slot = (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_lastAudited.Length);
-        long last = Volatile.Read(ref _lastAudited[slot]);
-        return nowMs - last >= 1000 && Interlocked.CompareExchange(ref _lastAudited[slot], nowMs, last) == last;
-    }
 
     public void Dispose()
     {

@@ -167,10 +167,10 @@ internal static class TokenExchangeEndpoints
         var limiter = sp.GetRequiredService<ExchangeLimiter>();
         var limited = limiter.CheckRequest(address, endpoint);
         var time = sp.GetRequiredService<TimeProvider>();
-        if (limited is not null && limiter.ShouldAudit(limited.Error.Code + " " + address, time.GetUtcNow().ToUnixTimeMilliseconds()))
+        if (limited is not null && sp.GetRequiredService<AuditThrottle>().TryAcquire($"{AuditEventTypes.RateLimited} {limited.Error.Code} {address}", out long suppressed))
         {
             await sp.GetRequiredService<AuditLog>().RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.RateLimited, "denied", $"rate limited | code={limited.Error.Code} | endpoint={endpoint} | address={address}"),
+                AuditDraft.Of(time, AuditEventTypes.RateLimited, "denied", $"rate limited | code={limited.Error.Code} | endpoint={endpoint} | address={address}{AuditThrottle.Suffix(suppressed)}"),
                 cancellationToken: context.RequestAborted);
         }
 
@@ -375,14 +375,8 @@ internal static class TokenExchangeEndpoints
     private static string Printable(string? value) =>
         value is null ? "" : new([.. value.Take(64).Select(c => c is >= ' ' and < (char)127 and not '|' ? c : '?')]);
 
-    /// <summary>
-    /// The presented key id as the audit chain (permanent, exported) may hold it: only a value shaped
-    /// like a key id is written, so a secret pasted into client_id never lands in the chain.
-    /// </summary>
-    private static string PresentedKeyId(string? value) =>
-        value is null ? ""
-        : value.Length == 40 && value.StartsWith("tsr_kid_", StringComparison.Ordinal) && value.Skip(8).All(char.IsAsciiHexDigitLower) ? value
-        : $"(not a key id, {value.Length} characters)";
+    /// <summary>The presented key id as the audit chain may hold it (<see cref="AuditRedaction.ClientId"/>).</summary>
+    private static string PresentedKeyId(string? value) => AuditRedaction.ClientId(value);
 }
 
 internal sealed class CredentialsRequest

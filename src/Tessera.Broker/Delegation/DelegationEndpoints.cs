@@ -184,7 +184,7 @@ internal static class DelegationEndpoints
     }
 
     private static AuditEventDraft Draft(
-        TimeProvider time, string type, string outcome, string detail, AccessTokenClaims claims, int depth, string? agentId = null, string? chainHash = null) =>
+        TimeProvider time, string type, string outcome, AuditText detail, AccessTokenClaims claims, int depth, string? agentId = null, string? chainHash = null) =>
         AuditDraft.Of(time, type, outcome, detail, agentId ?? claims.Subject, claims.TaskId, claims.OrchId) with
         {
             DelegDepth = depth,

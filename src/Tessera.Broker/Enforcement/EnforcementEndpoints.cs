@@ -74,44 +74,66 @@ internal static class EnforcementEndpoints
             }
         }
 
-        // Every outcome is recorded, as one group-committed batch.
-        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var writes = new List<Task>(events.Length);
+        // Only outcomes about agents this platform serves (holds a grant for) are recorded under
+        // those agents; a platform must not write the audit trail of agents it does not serve.
+        var clients = sp.GetRequiredService<IClientStore>();
+        var platforms = sp.GetRequiredService<IPlatformStore>();
+        var served = new HashSet<string>(StringComparer.Ordinal);
+        var unserved = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
         {
-            bool allowed = e!.Outcome == "allowed";
+            if (!served.Contains(e!.AgentId!) && !unserved.Contains(e.AgentId!))
+            {
+                bool grant = await platforms.FindGrantAsync(e.AgentId!, platformId, context.RequestAborted) is not null;
+                (grant ? served : unserved).Add(e.AgentId!);
+            }
+        }
+
+        // Every served outcome is recorded, as one group-committed batch; the ignored ones as one
+        // event about the platform's report, attributed to no agent.
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var writes = new List<Task>(events.Length);
+        int ignored = 0;
+        foreach (var e in events)
+        {
+            if (!served.Contains(e!.AgentId!))
+            {
+                ignored++;
+                continue;
+            }
+
+            bool allowed = e.Outcome == "allowed";
+            var code = e.ErrorCode is null ? AuditFragment.Empty : AuditFragment.Of($" | code={e.ErrorCode}");
+            var at = e.At is { } when ? AuditFragment.Of($" | at={when}") : AuditFragment.Empty;
             var draft = new AuditEventDraft
             {
                 TimestampMs = now,
                 EventType = allowed ? AuditEventTypes.EnforcementAllowed : AuditEventTypes.EnforcementDenied,
                 Outcome = allowed ? "success" : "denied",
-                Detail = $"{e.Method} {Clean(e.Route!)} | count={e.Count ?? 1}{(e.ErrorCode is null ? "" : $" | code={Clean(e.ErrorCode)}")}{(e.At is { } at ? $" | at={at}" : "")} | platform_id={platformId}",
+                Detail = AuditDraft.Detail($"{e.Method} {e.Route} | count={e.Count ?? 1}{code}{at} | platform_id={platformId}"),
                 AgentId = e.AgentId!,
                 Resource = platformId,
             };
             writes.Add(audit.RecordAsync(draft, cancellationToken: context.RequestAborted));
         }
 
+        if (ignored > 0)
+        {
+            writes.Add(audit.RecordAsync(
+                AuditDraft.Of(time, AuditEventTypes.EnforcementIgnored, "denied", $"enforcement report entries ignored: agents not served by this platform | platform_id={platformId} | ignored={ignored} | agents={unserved.Count}", resource: platformId),
+                cancellationToken: context.RequestAborted));
+        }
+
         await Task.WhenAll(writes);
 
         // Lifecycle: runs per agent, in report order, for agents this platform serves.
-        var clients = sp.GetRequiredService<IClientStore>();
-        var platforms = sp.GetRequiredService<IPlatformStore>();
-        int ignored = 0;
         var suspended = new List<string>();
-        foreach (var group in events.GroupBy(e => e!.AgentId!, StringComparer.Ordinal))
+        foreach (var group in events.Where(e => served.Contains(e!.AgentId!)).GroupBy(e => e!.AgentId!, StringComparer.Ordinal))
         {
             var runs = group
                 .Where(e => e!.Outcome == "allowed" || e.ErrorCode == PermissionDenied)
                 .Select(e => new OutcomeRun(e!.Outcome == "denied", e.Count ?? 1))
                 .ToList();
-            bool served = await platforms.FindGrantAsync(group.Key, platformId, context.RequestAborted) is not null;
-            if (!served)
-            {
-                ignored += group.Count();
-                continue;
-            }
-
             if (runs.Count == 0)
             {
                 continue;
@@ -169,9 +191,6 @@ internal static class EnforcementEndpoints
 
         return null;
     }
-
-    private static string Clean(string value) =>
-        new([.. value.Select(c => c is >= ' ' and < (char)127 and not '|' ? c : '?')]);
 }
 
 internal sealed class EnforcementReport

@@ -133,6 +133,7 @@ public static class BrokerHost
         services.AddSingleton<Credentials.ClientAssertionValidator>();
         services.AddSingleton<Credentials.ClientAuthenticator>();
         services.AddSingleton<Credentials.ExchangeLimiter>();
+        services.AddSingleton<Audit.AuditThrottle>();
         services.AddSingleton<Credentials.CredentialExchange>();
         services.AddSingleton<Credentials.AgentDirectory>();
         services.AddSingleton<AdminSecretVerifier>();

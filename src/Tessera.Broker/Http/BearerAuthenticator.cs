@@ -12,7 +12,7 @@ namespace Tessera.Broker.Http;
 /// time, then revocation, then (optionally) a required scope. Answers as the seed broker does,
 /// plus RFC 6750 <c>WWW-Authenticate</c> challenges.
 /// </summary>
-internal sealed class BearerAuthenticator(TokenService tokens, RevocationList revocations, Audit.AuditLog audit, TimeProvider time)
+internal sealed class BearerAuthenticator(TokenService tokens, RevocationList revocations, Audit.AuditLog audit, Audit.AuditThrottle throttle, TimeProvider time)
 {
     /// <summary>
     /// Authenticates, and on refusal records the matching audit event and writes the problem.
@@ -31,14 +31,25 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
         return null;
     }
 
-    /// <summary>Records a refused bearer check as the seed's event type (revoked access, scope violation, auth failure).</summary>
+    /// <summary>
+    /// Records a refused bearer check as the seed's event type (revoked access, scope violation, auth
+    /// failure). The path is bounded (<see cref="Audit.AuditRedaction.Path"/>), and at most one event per
+    /// second is written per client address, event type, subject and reason: the rest are counted, and
+    /// the next event written carries that count as <c>suppressed=N</c>.
+    /// </summary>
     public Task AuditDeniedAsync(BearerResult auth, ProblemResult problem, HttpContext context)
     {
         string type = auth.Revoked ? Audit.AuditEventTypes.TokenRevokedAccess
             : problem.Error == ErrorCatalog.InsufficientScope ? Audit.AuditEventTypes.ScopeViolation
             : Audit.AuditEventTypes.TokenAuthFailed;
+        string address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (!throttle.TryAcquire($"{type} {address} {auth.Claims?.Subject} {problem.Detail}", out long suppressed))
+        {
+            return Task.CompletedTask;
+        }
+
         return audit.RecordAsync(
-            Audit.AuditDraft.Of(time, type, "denied", $"{problem.Detail} | path={context.Request.Path.Value}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
+            Audit.AuditDraft.Of(time, type, "denied", $"{problem.Detail}{Audit.AuditRedaction.Path(context.Request.Path.Value)}{Audit.AuditThrottle.Suffix(suppressed)}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
             cancellationToken: context.RequestAborted);
     }
 

@@ -330,9 +330,9 @@ internal static partial class PlatformAdminEndpoints
 
     private static Fields Check(string? name, string?[] hostnames, string?[] scopes, RouteRuleDto?[] routes, string profile)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 128 || name.Any(char.IsControl))
+        if (string.IsNullOrWhiteSpace(name) || !PrintableName.IsValid(name, 128))
         {
-            return Fields.Fail(new Failure(ErrorCatalog.InvalidRequest, "name must be 1 to 128 printable characters"));
+            return Fields.Fail(new Failure(ErrorCatalog.InvalidRequest, $"name must be 1 to 128 printable characters ({PrintableName.Rule})"));
         }
 
         if (hostnames.Length > 32)

@@ -74,7 +74,7 @@ internal static class RegistrationEndpoints
         }
 
         var success = outcome.Success!;
-        string appSuffix = success.AppId.Length > 0 ? $" | app_id={success.AppId}" : "";
+        var appSuffix = success.AppId.Length > 0 ? AuditFragment.Of($" | app_id={success.AppId}") : AuditFragment.Empty;
         metrics.Registrations.WithLabels("success").Inc();
         metrics.ActiveAgents.Inc();
         metrics.TokenIssued(success.Scope);

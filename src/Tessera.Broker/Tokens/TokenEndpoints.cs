@@ -53,7 +53,13 @@ internal static class TokenEndpoints
                 services.GetRequiredService<Metrics.BrokerMetrics>().ClockSkew.Inc();
             }
 
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"token validation failed | reason={result.Reason}"), cancellationToken: context.RequestAborted);
+            // Anyone can send garbage here: at most one event per second per address and reason.
+            string address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (services.GetRequiredService<AuditThrottle>().TryAcquire($"{AuditEventTypes.TokenAuthFailed} validate {address} {result.Error}", out long suppressed))
+            {
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"token validation failed | reason={result.Reason}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: context.RequestAborted);
+            }
+
             await Results.Json(new ValidateFailure(false, InvalidTokenMessage), BrokerJson.Default.ValidateFailure).ExecuteAsync(context);
             return;
         }

@@ -39,7 +39,7 @@ internal static class AdminCommand
         }
         catch (BrokerException ex)
         {
-            await error.WriteLineAsync($"error: broker answered {ex.Status} {ex.Code}: {ex.Detail}");
+            await error.WriteLineAsync($"error: broker answered {ex.Status} {TerminalText.Escape(ex.Code)}: {TerminalText.Escape(ex.Detail)}");
             return 2;
         }
         catch (Exception ex) when (ex is HttpRequestException or SocketException or TaskCanceledException)

@@ -94,7 +94,7 @@ internal static class AgentsCommand
             foreach (var a in result!["agents"]!.AsArray())
             {
                 string grants = string.Join(',', a!["grants"]!.AsArray().Select(g => g!["platform_id"]!.GetValue<string>()));
-                await output.WriteLineAsync($"{a["key_id"],-40} {a["name"],-24} {a["status"],-9} {a["token_endpoint_auth_method"],-15} {(grants.Length == 0 ? "-" : grants)}");
+                await output.WriteLineAsync($"{a["key_id"],-40} {TerminalText.Escape(a["name"]?.ToString()),-24} {a["status"],-9} {a["token_endpoint_auth_method"],-15} {(grants.Length == 0 ? "-" : grants)}");
             }
 
             return 0;

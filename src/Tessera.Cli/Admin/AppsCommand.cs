@@ -118,7 +118,7 @@ internal static class AppsCommand
             foreach (var (key, value) in result!.AsObject())
             {
                 string text = value is JsonArray array ? string.Join(' ', array.Select(v => v?.ToString())) : value?.ToString() ?? "-";
-                await output.WriteLineAsync($"{key + ":",-30} {text}");
+                await output.WriteLineAsync($"{key + ":",-30} {TerminalText.Escape(text)}");
             }
 
             if (result["client_secret"] is not null)

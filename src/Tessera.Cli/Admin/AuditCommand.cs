@@ -63,13 +63,16 @@ internal static class AuditCommand
 
             foreach (var e in page!["events"]!.AsArray())
             {
-                string detail = e!["detail"]?.GetValue<string>() ?? "";
+                // Every field is escaped before it is cut: a line break or an ESC sequence in an
+                // event (old events were stored unescaped) can neither forge a line nor reach the terminal.
+                string detail = TerminalText.Escape(e!["detail"]?.GetValue<string>());
                 if (detail.Length > 80)
                 {
                     detail = detail[..77] + "...";
                 }
 
-                await output.WriteLineAsync($"{e["id"],-11} {e["timestamp"],-24} {e["event_type"],-32} {e["outcome"]?.ToString() ?? "",-8} {e["agent_id"]?.ToString() ?? "-"}  {detail}");
+                await output.WriteLineAsync(
+                    $"{Shown(e["id"]),-11} {Shown(e["timestamp"]),-24} {Shown(e["event_type"]),-32} {Shown(e["outcome"]),-8} {(e["agent_id"] is null ? "-" : Shown(e["agent_id"]))}  {detail}");
             }
 
             await error.WriteLineAsync($"{page["events"]!.AsArray().Count} of {total} events");
@@ -215,6 +218,8 @@ internal static class AuditCommand
 
         return (events, checkpoints);
     }
+
+    private static string Shown(System.Text.Json.Nodes.JsonNode? value) => TerminalText.Escape(value?.ToString());
 
     private static string Optional(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "";

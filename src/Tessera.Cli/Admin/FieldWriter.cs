@@ -35,8 +35,8 @@ internal static class FieldWriter
         {
             null => "",
             JsonArray array => string.Join(' ', array.Select(Text)),
-            JsonObject obj => string.Join(' ', obj.Select(p => $"{p.Key}={Text(p.Value)}")),
-            _ => value.ToString(),
+            JsonObject obj => string.Join(' ', obj.Select(p => $"{TerminalText.Escape(p.Key)}={Text(p.Value)}")),
+            _ => TerminalText.Escape(value.ToString()),
         };
         return text.Length == 0 ? "-" : text;
     }
