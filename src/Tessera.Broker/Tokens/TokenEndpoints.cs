@@ -117,6 +117,19 @@ internal static class TokenEndpoints
             return;
         }
 
+        var limiter = services.GetRequiredService<Credentials.ExchangeLimiter>();
+        if (limiter.CheckRenewal(old.Subject) is { } limited)
+        {
+            if (limiter.ShouldAudit("renew " + old.Subject, time.GetUtcNow().ToUnixTimeMilliseconds()))
+            {
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.RateLimited, "denied", $"rate limited | code={limited.Error.Code} | endpoint=renew", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            }
+
+            context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await new ProblemResult(limited.Error, "too many renewals for this agent", $"renew a token shortly before it expires, not on every call (TESSERA_RENEW_RATE per minute); wait {limited.RetryAfterSeconds} second(s)").ExecuteAsync(context);
+            return;
+        }
+
         // Same lifetime as the token being renewed, never above the launch policy or the broker ceiling.
         int ttl = tokens.ClampToCeiling(Math.Min(old.Lifetime, agent.MaxTtl));
 
