@@ -122,7 +122,8 @@ internal static class TokenEndpoints
         {
             if (limiter.ShouldAudit("renew " + old.Subject, time.GetUtcNow().ToUnixTimeMilliseconds()))
             {
-                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.RateLimited, "denied", $"rate limited | code={limited.Error.Code} | endpoint=renew", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+                // At most once a second per agent: a renewal loop must not turn into an audit flood.
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | rate limited | code={limited.Error.Code} | jti={old.JwtId}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
             }
 
             context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
