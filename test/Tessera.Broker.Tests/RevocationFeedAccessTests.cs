@@ -26,8 +26,10 @@ public sealed class RevocationFeedAccessTests(ITestOutputHelper output)
     {
         await using var broker = await BrokerFixture.StartAsync();
 
-        var response = await broker.Client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await broker.Client.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
 
+        // The status first: an open stream's body would never end.
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var problem = await AssertProblemCode(response, 401, "invalid_client");
         Assert.Equal("malformed or missing HTTP Basic credentials", problem["detail"]!.GetValue<string>());
         Assert.Equal("Basic realm=\"tessera\"", response.Headers.WwwAuthenticate.ToString());
@@ -42,7 +44,8 @@ public sealed class RevocationFeedAccessTests(ITestOutputHelper output)
 
         using var wrong = new HttpRequestMessage(HttpMethod.Get, "/v1/revocations/stream");
         wrong.Headers.Authorization = Basic(platform.ClientId, platform.ClientSecret + "x");
-        var wrongResponse = await broker.Client.SendAsync(wrong, HttpCompletionOption.ResponseHeadersRead);
+        using var wrongResponse = await broker.Client.SendAsync(wrong, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongResponse.StatusCode);
         Assert.Equal("client authentication failed", (await AssertProblemCode(wrongResponse, 401, "invalid_client"))["detail"]!.GetValue<string>());
         Assert.Equal("Basic realm=\"tessera\"", wrongResponse.Headers.WwwAuthenticate.ToString());
 
