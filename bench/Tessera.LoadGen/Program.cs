@@ -27,6 +27,10 @@ var app = BrokerHost.Build(
         ["public_rate"] = "1000000",
         ["public_burst"] = "1000000",
         ["max_ttl"] = "0",
+
+        // The renewal scenario measures throughput, not the per-agent renewal limit.
+        ["renew_rate"] = "100000000",
+        ["renew_burst"] = "1000000",
     },
     configureLogging: l => l.SetMinimumLevel(LogLevel.Warning));
 await app.StartAsync();

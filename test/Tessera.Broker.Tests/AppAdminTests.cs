@@ -449,7 +449,8 @@ public sealed class AppAdminTests(SharedAppBroker shared) : IClassFixture<Shared
         Assert.Equal("inactive", shown["status"]!.GetValue<string>());
         var list = await ReadJsonAsync(await Broker.GetWithBearerAsync("/v1/admin/apps", admin), 200);
         Assert.Equal("inactive", list["apps"]!.AsArray().Single(a => a!["app_id"]!.GetValue<string>() == app.AppId)!["status"]!.GetValue<string>());
-        var revocations = await Broker.Client.GetFromJsonAsync<JsonObject>("/v1/revocations?since=0&limit=1000");
+        using var feed = await Broker.FeedClientAsync(admin);
+        var revocations = await feed.GetFromJsonAsync<JsonObject>("/v1/revocations?since=0&limit=1000");
         var entry = revocations!["entries"]!.AsArray().Single(e => e!["target"]!.GetValue<string>() == app.AppId)!;
         Assert.Equal("app", entry["level"]!.GetValue<string>());
         Assert.Equal("app deregistered", entry["reason"]!.GetValue<string>());

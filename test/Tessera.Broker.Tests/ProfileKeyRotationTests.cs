@@ -21,7 +21,8 @@ public sealed class ProfileKeyRotationTests
     private static async Task AnnouncesAsync(MudraIdBroker fixture)
     {
         var broker = fixture.Broker;
-        await using var stream = await SseStream.OpenAsync(broker.Client, "/v1/revocations/stream");
+        using var feed = await broker.FeedClientAsync();
+        await using var stream = await SseStream.OpenAsync(feed, "/v1/revocations/stream");
         Assert.DoesNotContain(await JwksAsync(broker), k => k["alg"]!.GetValue<string>() == "RS256");
 
         await fixture.PlatformAsync(UniqueId("orders"), ["orders.example.com"], ["orders:read"]);

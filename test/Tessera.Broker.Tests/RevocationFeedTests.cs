@@ -9,9 +9,9 @@ public sealed class RevocationFeedTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
 
-    private static async Task<JsonObject> FeedAsync(BrokerFixture broker, string query)
+    private static async Task<JsonObject> FeedAsync(HttpClient feed, string query)
     {
-        var response = await broker.Client.GetAsync("/v1/revocations?" + query);
+        var response = await feed.GetAsync("/v1/revocations?" + query);
         string text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, text);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -24,13 +24,14 @@ public sealed class RevocationFeedTests
     public async Task List_ReturnsEachRevocationOnce_InOrder_WithNextCursor()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
         var first = await broker.RevokeOkAsync(admin, "task", "task-one", "first reason");
         var second = await broker.RevokeOkAsync(admin, "agent", "spiffe://tessera.test/agent/o/t/0123456789abcdef");
         await broker.RevokeOkAsync(admin, "task", "task-one");
         var third = await broker.RevokeOkAsync(admin, "chain", "spiffe://tessera.test/agent/o/t/fedcba9876543210");
 
-        var page = await FeedAsync(broker, "since=0");
+        var page = await FeedAsync(feed, "since=0");
 
         var entries = Entries(page);
         Assert.Equal(["task-one", "spiffe://tessera.test/agent/o/t/0123456789abcdef", "spiffe://tessera.test/agent/o/t/fedcba9876543210"], entries.Select(e => e["target"]!.GetValue<string>()));
@@ -43,11 +44,12 @@ public sealed class RevocationFeedTests
         Assert.Equal("revoked by operator", entries[1]["reason"]!.GetValue<string>());
         var revokedAt = DateTimeOffset.Parse(entries[0]["revoked_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
         var expiresAt = DateTimeOffset.Parse(entries[0]["expires_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(TimeSpan.FromSeconds(86400), expiresAt - revokedAt);
+        // Until every token it can match has expired (the 86400 s ceiling), plus the 60 s entry leeway.
+        Assert.Equal(TimeSpan.FromSeconds(86400 + 60), expiresAt - revokedAt);
         Assert.Equal(third["sequence"]!.GetValue<long>().ToString(System.Globalization.CultureInfo.InvariantCulture), page["next_cursor"]!.GetValue<string>());
         Assert.False(page["has_more"]!.GetValue<bool>());
 
-        var after = await FeedAsync(broker, "since=" + page["next_cursor"]!.GetValue<string>());
+        var after = await FeedAsync(feed, "since=" + page["next_cursor"]!.GetValue<string>());
         Assert.Empty(Entries(after));
         Assert.Equal(page["next_cursor"]!.GetValue<string>(), after["next_cursor"]!.GetValue<string>());
         Assert.False(after["has_more"]!.GetValue<bool>());
@@ -57,10 +59,11 @@ public sealed class RevocationFeedTests
     public async Task List_IncludesReleasedTokens_ByJtiOnly()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         var agent = await broker.RegisterAgentAsync();
         Assert.Equal(204, (int)(await broker.PostWithBearerAsync("/v1/token/release", agent.Token)).StatusCode);
 
-        var page = await FeedAsync(broker, "since=0");
+        var page = await FeedAsync(feed, "since=0");
 
         var entry = Assert.Single(Entries(page));
         Assert.Equal("token", entry["level"]!.GetValue<string>());
@@ -73,6 +76,7 @@ public sealed class RevocationFeedTests
     public async Task List_PagesWithLimit_WithoutRepeatsOrGaps()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
         var targets = Enumerable.Range(1, 5).Select(i => $"task-page-{i}").ToList();
         foreach (string target in targets)
@@ -85,7 +89,7 @@ public sealed class RevocationFeedTests
         string cursor = "0";
         for (int i = 0; i < 10; i++)
         {
-            var page = await FeedAsync(broker, $"since={cursor}&limit=2");
+            var page = await FeedAsync(feed, $"since={cursor}&limit=2");
             var entries = Entries(page);
             Assert.True(entries.Count <= 2);
             seen.AddRange(entries.Select(e => e["target"]!.GetValue<string>()));
@@ -111,8 +115,9 @@ public sealed class RevocationFeedTests
     public async Task List_Returns400_WhenCursorOrLimitIsInvalid(string query, string detail)
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
 
-        var response = await broker.Client.GetAsync("/v1/revocations?" + query);
+        var response = await feed.GetAsync("/v1/revocations?" + query);
 
         await RegistrationTests.AssertProblem(response, 400, "invalid_request", detail);
     }
@@ -121,8 +126,9 @@ public sealed class RevocationFeedTests
     public async Task Stream_Returns400_WhenSinceIsInvalid()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
 
-        var response = await broker.Client.GetAsync("/v1/revocations/stream?since=x");
+        var response = await feed.GetAsync("/v1/revocations/stream?since=x");
 
         await RegistrationTests.AssertProblem(response, 400, "invalid_request", "since must be a cursor returned as next_cursor (a non-negative integer)");
     }
@@ -132,29 +138,32 @@ public sealed class RevocationFeedTests
     {
         var settings = new Dictionary<string, string?> { ["max_ttl"] = "120", ["default_ttl"] = "60", ["admin_token_ttl"] = "120" };
         await using var broker = await BrokerFixture.StartAsync(settings);
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
         await broker.RevokeOkAsync(admin, "task", "task-old");
         broker.Time.Advance(TimeSpan.FromSeconds(60));
         await broker.RevokeOkAsync(admin, "task", "task-new");
-        Assert.Equal(2, Entries(await FeedAsync(broker, "since=0")).Count);
+        Assert.Equal(2, Entries(await FeedAsync(feed, "since=0")).Count);
 
-        // 121 s after the first revocation: every token it could match has expired; the second is 61 s old.
-        broker.Time.Advance(TimeSpan.FromSeconds(61));
+        // 181 s after the first revocation: every token it could match has expired (120 s) and the
+        // 60 s entry leeway has passed; the second is 121 s old, still within its leeway.
+        broker.Time.Advance(TimeSpan.FromSeconds(121));
 
-        var page = await FeedAsync(broker, "since=0");
+        var page = await FeedAsync(feed, "since=0");
         Assert.Equal(["task-new"], Entries(page).Select(e => e["target"]!.GetValue<string>()));
 
         broker.Time.Advance(TimeSpan.FromSeconds(60));
-        Assert.Empty(Entries(await FeedAsync(broker, "since=0")));
+        Assert.Empty(Entries(await FeedAsync(feed, "since=0")));
     }
 
     [Fact]
     public async Task Stream_DeliversARevocation_WithinOneSecondOfTheRevokeCall()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
         var agent = await broker.RegisterAgentAsync();
-        await using var stream = await SseStream.OpenAsync(broker.Client, "/v1/revocations/stream");
+        await using var stream = await SseStream.OpenAsync(feed, "/v1/revocations/stream");
 
         var watch = Stopwatch.StartNew();
         var revoke = broker.RevokeAsync(admin, "agent", agent.AgentId);
@@ -177,12 +186,13 @@ public sealed class RevocationFeedTests
     public async Task Stream_ReplaysFromSince_AndThenPushesNewEntries()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
         await broker.RevokeOkAsync(admin, "task", "task-1");
         var second = await broker.RevokeOkAsync(admin, "task", "task-2");
         await broker.RevokeOkAsync(admin, "task", "task-3");
 
-        await using var stream = await SseStream.OpenAsync(broker.Client, "/v1/revocations/stream?since=" + second["sequence"]);
+        await using var stream = await SseStream.OpenAsync(feed, "/v1/revocations/stream?since=" + second["sequence"]);
 
         var replayed = await stream.NextAsync(Wait);
         Assert.Equal("task-3", JsonNode.Parse(replayed.Data)!["target"]!.GetValue<string>());
@@ -195,13 +205,14 @@ public sealed class RevocationFeedTests
     public async Task Stream_HonoursLastEventId_WithoutReplayingOlderEntries()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
         await broker.RevokeOkAsync(admin, "task", "task-1");
         var second = await broker.RevokeOkAsync(admin, "task", "task-2");
         string lastSeen = second["sequence"]!.ToString();
 
         // A reconnecting client sends the id of the last event it saw; since=0 is overridden by it.
-        await using var stream = await SseStream.OpenAsync(broker.Client, "/v1/revocations/stream?since=0", lastEventId: lastSeen);
+        await using var stream = await SseStream.OpenAsync(feed, "/v1/revocations/stream?since=0", lastEventId: lastSeen);
         var third = await broker.RevokeOkAsync(admin, "task", "task-3");
 
         var e = await stream.NextAsync(Wait);
@@ -213,8 +224,9 @@ public sealed class RevocationFeedTests
     public async Task Stream_DoesNotRepeatAnIdempotentRevocation()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
-        await using var stream = await SseStream.OpenAsync(broker.Client, "/v1/revocations/stream");
+        await using var stream = await SseStream.OpenAsync(feed, "/v1/revocations/stream");
 
         await broker.RevokeOkAsync(admin, "task", "task-1");
         await broker.RevokeOkAsync(admin, "task", "task-1");
@@ -230,9 +242,10 @@ public sealed class RevocationFeedTests
     public async Task Stream_SendsKeysEvent_WhenTheSigningKeyIsRotated()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        using var feed = await broker.FeedClientAsync();
         string admin = await broker.AdminTokenAsync();
-        long before = (await FeedAsync(broker, "since=0"))["keys_version"]!.GetValue<long>();
-        await using var stream = await SseStream.OpenAsync(broker.Client, "/v1/revocations/stream");
+        long before = (await FeedAsync(feed, "since=0"))["keys_version"]!.GetValue<long>();
+        await using var stream = await SseStream.OpenAsync(feed, "/v1/revocations/stream");
 
         var rotate = await broker.PostWithBearerAsync("/v1/admin/keys/rotate", admin);
         Assert.Equal(200, (int)rotate.StatusCode);
@@ -241,15 +254,15 @@ public sealed class RevocationFeedTests
         Assert.Equal("keys", e.Event);
         long version = JsonNode.Parse(e.Data)!["keys_version"]!.GetValue<long>();
         Assert.True(version > before);
-        Assert.Equal(version, (await FeedAsync(broker, "since=0"))["keys_version"]!.GetValue<long>());
+        Assert.Equal(version, (await FeedAsync(feed, "since=0"))["keys_version"]!.GetValue<long>());
     }
 
     [Fact]
     public async Task Broker_StopsPromptly_WhileAStreamIsOpen()
     {
         var broker = await BrokerFixture.StartAsync();
-        using var subscriber = new HttpClient { BaseAddress = broker.BaseAddress };
-        await using var stream = await SseStream.OpenAsync(subscriber, "/v1/revocations/stream");
+        using var feed = await broker.FeedClientAsync();
+        await using var stream = await SseStream.OpenAsync(feed, "/v1/revocations/stream");
 
         var watch = Stopwatch.StartNew();
         await broker.StopAsync();

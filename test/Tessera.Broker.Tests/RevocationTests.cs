@@ -112,7 +112,7 @@ public sealed class RevocationTests(SharedBroker shared) : IClassFixture<SharedB
     }
 
     [Fact]
-    public async Task RevokeAgent_KillsEveryTokenWhoseSubjectIsTheAgent_AndNoOther()
+    public async Task RevokeAgent_KillsEveryTokenOfTheAgentOrDelegatedByIt_AndNoOther()
     {
         string task = NewTask();
         var a = await Broker.RegisterAgentAsync(["read:data:*"], taskId: task);
@@ -137,10 +137,11 @@ public sealed class RevocationTests(SharedBroker shared) : IClassFixture<SharedB
         // No new token may name the agent afterwards.
         await RegistrationTests.AssertProblem(await Broker.DelegateAsync(x.Token, a.AgentId, ["read:data:x"]), 403, "agent_revoked", "delegate agent has been revoked");
 
-        // Tokens of other subjects live on: the delegator, B's own, and what A delegated to B (its sub is B).
+        // What A delegated to B dies with A (A is in its chain, issue 17 finding 6); tokens of other
+        // subjects that A is not in live on: the delegator's and B's own.
+        Assert.False(await Broker.IsValidAsync(fromA));
         Assert.True(await Broker.IsValidAsync(x.Token));
         Assert.True(await Broker.IsValidAsync(b.Token));
-        Assert.True(await Broker.IsValidAsync(fromA));
 
         // Registering again with a new launch token makes a new agent, which is not revoked.
         var again = await Broker.RegisterAgentAsync(["read:data:*"], taskId: task);

@@ -366,6 +366,10 @@ public sealed class ReplicaTests
         ["TESSERA_PUBLIC_BURST"] = "100000",
         ["TESSERA_ADMIN_AUTH_RATE"] = "100000",
         ["TESSERA_ADMIN_AUTH_BURST"] = "100000",
+
+        // The verifier following replica B (Tessera.AspNetCore) reads the feed without credentials
+        // until the library sends the platform's client credentials; until then the feed is public here.
+        ["TESSERA_PUBLIC_REVOCATION_FEED"] = "true",
     };
 
     private static async Task<Replica> StartAsync(string directory, Dictionary<string, string?> environment)

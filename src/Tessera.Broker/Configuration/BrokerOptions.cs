@@ -194,6 +194,41 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("exchange_ttl")]
     public int ExchangeTtl { get; set; } = 900;
 
+    /// <summary>
+    /// <c>TESSERA_PUBLIC_REVOCATION_FEED</c>: serve <c>GET /v1/revocations</c> and its stream without a credential.
+    /// Default false: the feed needs a platform's client credentials (HTTP Basic) or an admin token.
+    /// </summary>
+    [ConfigurationKeyName("public_revocation_feed")]
+    public bool PublicRevocationFeed { get; set; }
+
+    /// <summary><c>TESSERA_REVOCATION_STREAMS_PER_ADDRESS</c>: open revocation streams one client address may hold. Default 32.</summary>
+    [ConfigurationKeyName("revocation_streams_per_address")]
+    public int RevocationStreamsPerAddress { get; set; } = 32;
+
+    /// <summary><c>TESSERA_REVOCATION_STREAMS_MAX</c>: open revocation streams in total. Default 2000.</summary>
+    [ConfigurationKeyName("revocation_streams_max")]
+    public int RevocationStreamsMax { get; set; } = 2000;
+
+    /// <summary><c>TESSERA_MAX_CONNECTIONS</c>: open connections Kestrel accepts at once; more wait in the listen backlog. Default 8192.</summary>
+    [ConfigurationKeyName("max_connections")]
+    public int MaxConnections { get; set; } = 8192;
+
+    /// <summary>
+    /// <c>TESSERA_REVOCATION_ENTRY_LEEWAY</c>: seconds a revocation entry outlives the <c>exp</c> of the tokens it
+    /// matches, at least the clock leeway any verifier applies to <c>exp</c>. Published in the discovery metadata as
+    /// <c>revocation_entry_leeway_seconds</c>. Default 60.
+    /// </summary>
+    [ConfigurationKeyName("revocation_entry_leeway")]
+    public int RevocationEntryLeeway { get; set; } = 60;
+
+    /// <summary><c>TESSERA_RENEW_RATE</c>: token renewals per minute per agent. Default 30.</summary>
+    [ConfigurationKeyName("renew_rate")]
+    public int RenewRate { get; set; } = 30;
+
+    /// <summary><c>TESSERA_RENEW_BURST</c>: burst of <see cref="RenewRate"/> per agent. Default 10.</summary>
+    [ConfigurationKeyName("renew_burst")]
+    public int RenewBurst { get; set; } = 10;
+
     /// <summary>The longest lifetime any token can have: the ceiling, or ten years when there is none.</summary>
     public long LongestTokenLifetimeSeconds => Math.Max(MaxTtl > 0 ? MaxTtl : 10L * 365 * 86400, AdminTokenTtl);
 

@@ -218,6 +218,31 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             return "TESSERA_SUSPEND_AFTER_DENIALS must be 0 (never) or positive";
         }
 
+        if (options.RevocationStreamsPerAddress < 1 || options.RevocationStreamsMax < 1)
+        {
+            return "TESSERA_REVOCATION_STREAMS_PER_ADDRESS and TESSERA_REVOCATION_STREAMS_MAX must be positive";
+        }
+
+        if (options.MaxConnections < 16)
+        {
+            return "TESSERA_MAX_CONNECTIONS must be at least 16";
+        }
+
+        if (options.RevocationStreamsMax >= options.MaxConnections)
+        {
+            return "TESSERA_REVOCATION_STREAMS_MAX must be below TESSERA_MAX_CONNECTIONS, so streams cannot take every connection";
+        }
+
+        if (options.RevocationEntryLeeway is < 30 or > 3600)
+        {
+            return "TESSERA_REVOCATION_ENTRY_LEEWAY must be between 30 and 3600 seconds (at least the verifiers' clock leeway)";
+        }
+
+        if (options.RenewRate <= 0 || options.RenewBurst <= 0)
+        {
+            return "TESSERA_RENEW_RATE and TESSERA_RENEW_BURST must be positive";
+        }
+
         if (options.ExchangeTtl is < 60 or > 86400)
         {
             return "TESSERA_EXCHANGE_TTL must be between 60 and 86400 seconds";

@@ -327,8 +327,9 @@ internal static partial class AgentAdminEndpoints
 
     /// <summary>
     /// One status change: idempotent when the agent is already there, a conflict when it cannot
-    /// get there (a revoked agent stays revoked). Revocation also revokes every outstanding token
-    /// of the agent through the revocation list and its feed.
+    /// get there (a revoked agent stays revoked). Revocation and suspension also revoke every
+    /// outstanding token of the agent, and the tokens delegated from them, through the revocation
+    /// list and its feed.
     /// </summary>
     private static async Task TransitionAsync(HttpContext context, string[] from, string to, string auditType, string defaultReason)
     {
@@ -375,6 +376,10 @@ internal static partial class AgentAdminEndpoints
             {
                 long expires = now.AddSeconds(s.Options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
                 await context.RequestServices.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Agent, agent.EntityId, reason, expires, context.RequestAborted);
+            }
+            else if (to == "suspended")
+            {
+                await AgentSuspension.RevokeOutstandingTokensAsync(context.RequestServices, agent, reason, context.RequestAborted);
             }
 
             await s.Audit.RecordAsync(

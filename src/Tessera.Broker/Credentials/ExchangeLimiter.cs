@@ -16,6 +16,7 @@ internal sealed class ExchangeLimiter : IDisposable
     private readonly PartitionedRateLimiter<string> _endpoint;
     private readonly PartitionedRateLimiter<string> _agent;
     private readonly PartitionedRateLimiter<string> _platform;
+    private readonly PartitionedRateLimiter<string> _renewal;
 
     public ExchangeLimiter(IOptions<BrokerOptions> options)
     {
@@ -24,6 +25,8 @@ internal sealed class ExchangeLimiter : IDisposable
         _endpoint = Create(o.EndpointRate, o.EndpointBurst);
         _agent = Create(o.AgentRate, o.AgentBurst);
         _platform = Create(o.PlatformRate, o.PlatformBurst);
+        // One token every (a minute / rate), so the rate holds evenly rather than as one refill a minute.
+        _renewal = Create(1, o.RenewBurst, TimeSpan.FromMinutes(1) / o.RenewRate);
     }
 
     /// <summary>Address, then endpoint. Null when allowed; otherwise the code and seconds to wait.</summary>
@@ -32,6 +35,13 @@ internal sealed class ExchangeLimiter : IDisposable
 
     /// <summary>The agent's own budget.</summary>
     public Limited? CheckAgent(string agentId) => Take(_agent, agentId, ErrorCatalog.RateLimitedAgent);
+
+    /// <summary>
+    /// The agent's renewal budget (<c>TESSERA_RENEW_RATE</c> per minute). Every renewal puts the
+    /// predecessor on the revocation feed that every verifier downloads and keeps, so renewals are
+    /// what bounds the feed's live set.
+    /// </summary>
+    public Limited? CheckRenewal(string agentId) => Take(_renewal, agentId, ErrorCatalog.RateLimited);
 
     /// <summary>The platform's budget, all agents together.</summary>
     public Limited? CheckPlatform(string platformId) => Take(_platform, platformId, ErrorCatalog.RateLimitedPlatform);
@@ -42,6 +52,7 @@ internal sealed class ExchangeLimiter : IDisposable
         _endpoint.Dispose();
         _agent.Dispose();
         _platform.Dispose();
+        _renewal.Dispose();
     }
 
     private static Limited? Take(PartitionedRateLimiter<string> limiter, string key, ErrorDescriptor code)
@@ -56,12 +67,12 @@ internal sealed class ExchangeLimiter : IDisposable
         return new Limited(code, seconds);
     }
 
-    private static PartitionedRateLimiter<string> Create(int perSecond, int burst) =>
+    private static PartitionedRateLimiter<string> Create(int perPeriod, int burst, TimeSpan? period = null) =>
         PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = burst,
-            TokensPerPeriod = perSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = period ?? TimeSpan.FromSeconds(1),
             QueueLimit = 0,
             AutoReplenishment = true,
         }));

@@ -143,6 +143,11 @@ internal static class EnforcementEndpoints
             if (result.Suspended)
             {
                 suspended.Add(group.Key);
+                if (await clients.FindByEntityIdAsync(group.Key, context.RequestAborted) is { } agent)
+                {
+                    await AgentSuspension.RevokeOutstandingTokensAsync(sp, agent, $"{result.ConsecutiveDenials} consecutive permission denials reported", context.RequestAborted);
+                }
+
                 await audit.RecordAsync(
                     AuditDraft.Of(time, AuditEventTypes.AgentSuspended, "success", $"agent suspended | automatic: {result.ConsecutiveDenials} consecutive permission denials reported | platform_id={platformId}", group.Key, resource: platformId),
                     cancellationToken: context.RequestAborted);

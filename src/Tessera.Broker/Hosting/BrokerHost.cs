@@ -99,6 +99,11 @@ public static class BrokerHost
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             k.AddServerHeader = false;
+
+            // Every open connection is a file descriptor: past this many, new ones wait in the backlog
+            // instead of taking the process past its descriptor limit.
+            k.Limits.MaxConcurrentConnections = options.MaxConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;
             if (tls is not null)
             {
                 k.ConfigureHttpsDefaults(tls.Apply);
@@ -127,6 +132,9 @@ public static class BrokerHost
         services.AddSingleton<AuditCheckpointer>();
         services.AddSingleton<Metrics.BrokerMetrics>();
         services.AddSingleton<RevocationFeed>();
+        services.AddSingleton<RevocationStreamGate>();
+        services.AddSingleton<RevocationBroadcast>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevocationBroadcast>());
         services.AddSingleton<KeyRotation>();
         services.AddSingleton<Apps.ClientSecrets>();
         services.AddSingleton<Apps.AppAuthLimiter>();

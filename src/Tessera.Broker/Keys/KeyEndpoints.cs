@@ -77,6 +77,10 @@ internal static class KeyEndpoints
         writer.WriteString("platforms_endpoint", issuer + "/v1/platforms/me");
         writer.WriteString("enforcement_reports_endpoint", issuer + "/v1/enforcement/reports");
         writer.WriteString("revocation_feed_endpoint", issuer + "/v1/revocations");
+
+        // Entries outlive their tokens' exp by this much: a verifier's exp leeway must not exceed it.
+        writer.WriteNumber("revocation_entry_leeway_seconds", options.RevocationEntryLeeway);
+        writer.WriteBoolean("revocation_feed_requires_authentication", !options.PublicRevocationFeed);
         writer.WriteStartArray("token_signing_alg_values_supported");
         writer.WriteStringValue(options.Algorithm.Name());
         if (context.RequestServices.GetRequiredService<ProfileKeys>().Separate is not null)

@@ -20,10 +20,13 @@ namespace Tessera.Broker.Revocation;
 /// <summary>
 /// <c>POST /v1/revoke</c> (admin) and the revocation feed for verifiers: <c>GET /v1/revocations</c>
 /// (cursor pages) and <c>GET /v1/revocations/stream</c> (Server-Sent Events, pushed as entries commit).
-/// The feed carries identifiers only (jti, agent and task ids), never tokens, and is public like the JWKS.
+/// The feed carries identifiers only (jti, agent and task ids), never tokens. It needs a platform's
+/// client credentials or an admin token unless the operator made it public (<see cref="RevocationFeedAccess"/>).
 /// </summary>
 internal static class RevocationEndpoints
 {
+    private const int StreamRetryAfterSeconds = 5;
+    private const long HeartbeatMs = 15_000;
     private static readonly Scope RevokeScope = Scope.Parse("admin:revoke:*");
 
     public static void Map(IEndpointRouteBuilder app)
@@ -104,6 +107,11 @@ internal static class RevocationEndpoints
     private static async Task ListAsync(HttpContext context)
     {
         var services = context.RequestServices;
+        if (!await RevocationFeedAccess.AuthorizeAsync(context))
+        {
+            return;
+        }
+
         if (!TryCursor(context, out long since, out int limit, out var problem))
         {
             await problem!.ExecuteAsync(context);
@@ -134,6 +142,11 @@ internal static class RevocationEndpoints
     private static async Task StreamAsync(HttpContext context)
     {
         var services = context.RequestServices;
+        if (!await RevocationFeedAccess.AuthorizeAsync(context))
+        {
+            return;
+        }
+
         if (!TryCursor(context, out long cursor, out _, out var problem))
         {
             await problem!.ExecuteAsync(context);
@@ -145,7 +158,17 @@ internal static class RevocationEndpoints
             cursor = lastEventId;
         }
 
+        string address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        using var slot = services.GetRequiredService<RevocationStreamGate>().TryEnter(address);
+        if (slot is null)
+        {
+            context.Response.Headers.RetryAfter = StreamRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await new ProblemResult(ErrorCatalog.TooManyStreams, "too many open revocation streams", $"keep one stream per verifier; wait {StreamRetryAfterSeconds} seconds before retrying").ExecuteAsync(context);
+            return;
+        }
+
         var feed = services.GetRequiredService<RevocationFeed>();
+        var broadcast = services.GetRequiredService<RevocationBroadcast>();
         var store = services.GetRequiredService<IRevocationStore>();
         var time = services.GetRequiredService<TimeProvider>();
         var metrics = services.GetRequiredService<BrokerMetrics>();
@@ -165,15 +188,46 @@ internal static class RevocationEndpoints
         try
         {
             await WriteAsync(output, ": tessera revocation stream\nretry: 1000\n\n", aborted);
+            long heartbeatAt = Environment.TickCount64 + HeartbeatMs;
             while (!aborted.IsCancellationRequested)
             {
-                // Capture the signal before reading, so a commit between the read and the wait still wakes us.
-                var changed = feed.Changed;
-                var entries = await store.ListAsync(cursor, time.GetUtcNow().ToUnixTimeMilliseconds(), 500, aborted);
-                foreach (var entry in entries)
+                // The snapshot is taken first: whatever commits after it arrives with its successor.
+                var snapshot = broadcast.Current;
+                if (cursor < snapshot.CoveredAfter)
                 {
-                    await WriteAsync(output, $"id: {entry.Sequence}\nevent: revocation\ndata: {EntryJson(entry)}\n\n", aborted);
-                    cursor = entry.Sequence;
+                    // Catching up (on connect, or after falling further behind than the frames kept) is
+                    // the only time a stream reads the store; once level, it only copies rendered frames.
+                    var entries = await store.ListAsync(cursor, time.GetUtcNow().ToUnixTimeMilliseconds(), 500, aborted);
+                    foreach (var entry in entries)
+                    {
+                        await output.WriteAsync(RevocationBroadcast.Render(entry), aborted);
+                        cursor = entry.Sequence;
+                    }
+
+                    if (entries.Count == 500)
+                    {
+                        await output.FlushAsync(aborted);
+                        continue;
+                    }
+
+                    // Everything live in the store after the cursor was just sent, which includes
+                    // every entry the snapshot no longer holds.
+                    if (snapshot.CoveredAfter != long.MaxValue)
+                    {
+                        cursor = Math.Max(cursor, snapshot.CoveredAfter);
+                    }
+                }
+
+                long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+                var frames = snapshot.Frames;
+                for (int i = snapshot.FirstAfter(cursor); i < frames.Length; i++)
+                {
+                    if (frames[i].ExpiresAtMs > now)
+                    {
+                        await output.WriteAsync(frames[i].Bytes, aborted);
+                    }
+
+                    cursor = frames[i].Sequence;
                 }
 
                 if (feed.KeysVersion != keysVersion)
@@ -183,16 +237,15 @@ internal static class RevocationEndpoints
                 }
 
                 await output.FlushAsync(aborted);
-                if (entries.Count == 500)
-                {
-                    continue;
-                }
 
-                var heartbeat = Task.Delay(TimeSpan.FromSeconds(15), aborted);
-                if (await Task.WhenAny(changed, heartbeat) == heartbeat)
+                // One wait per stream, with no timer left behind when the snapshot changes first.
+                long wait = Math.Max(0, heartbeatAt - Environment.TickCount64);
+                await snapshot.Next.WaitAsync(TimeSpan.FromMilliseconds(wait), aborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!snapshot.Next.IsCompleted && !aborted.IsCancellationRequested)
                 {
                     await WriteAsync(output, ": heartbeat\n\n", aborted);
                     await output.FlushAsync(aborted);
+                    heartbeatAt = Environment.TickCount64 + HeartbeatMs;
                 }
             }
         }
@@ -227,7 +280,7 @@ internal static class RevocationEndpoints
         return true;
     }
 
-    private static void WriteEntry(Utf8JsonWriter writer, RevocationRecord entry)
+    internal static void WriteEntry(Utf8JsonWriter writer, RevocationRecord entry)
     {
         writer.WriteStartObject();
         writer.WriteNumber("seq", entry.Sequence);
@@ -237,17 +290,6 @@ internal static class RevocationEndpoints
         writer.WriteString("revoked_at", Rfc3339(entry.RevokedAtMs));
         writer.WriteString("expires_at", Rfc3339(entry.ExpiresAtMs));
         writer.WriteEndObject();
-    }
-
-    private static string EntryJson(RevocationRecord entry)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteEntry(writer, entry);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     internal static string Rfc3339(long ms) =>

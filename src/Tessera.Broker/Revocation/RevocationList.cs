@@ -14,15 +14,25 @@ public sealed class RevocationList
     private readonly IRevocationStore _store;
     private readonly TimeProvider _time;
     private readonly RevocationFeed _feed;
+    private readonly long _leewayMs;
     private long _cursor;
 
     /// <summary>Creates an empty list over <paramref name="store"/>.</summary>
-    public RevocationList(IRevocationStore store, TimeProvider time, RevocationFeed feed)
+    public RevocationList(IRevocationStore store, TimeProvider time, RevocationFeed feed, Microsoft.Extensions.Options.IOptions<Configuration.BrokerOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _time = time;
         _feed = feed;
+        _leewayMs = options.Value.RevocationEntryLeeway * 1000L;
     }
+
+    /// <summary>
+    /// How long an entry outlives the <c>exp</c> of the last token it matches: verifiers accept a token
+    /// for a clock leeway after its <c>exp</c>, so an entry that ended at <c>exp</c> would let the
+    /// token work again for that long (<c>TESSERA_REVOCATION_ENTRY_LEEWAY</c>).
+    /// </summary>
+    public long LeewayMs => _leewayMs;
 
     /// <summary>Number of live entries.</summary>
     public int Count => _entries.Count;
@@ -63,9 +73,13 @@ public sealed class RevocationList
         }
     }
 
-    /// <summary>Persists a revocation, then makes it live and wakes feed subscribers. Idempotent: <c>Created</c> is false when it was already revoked.</summary>
+    /// <summary>
+    /// Persists a revocation, then makes it live and wakes feed subscribers. Idempotent: <c>Created</c> is false when it was already revoked.
+    /// <paramref name="expiresAtMs"/> is when the last token it can match expires; the entry is kept <see cref="LeewayMs"/> longer.
+    /// </summary>
     public async Task<(RevocationRecord Record, bool Created)> RevokeAsync(string level, string target, string reason, long expiresAtMs, CancellationToken cancellationToken)
     {
+        expiresAtMs += _leewayMs;
         var record = new RevocationRecord
         {
             Level = level,
@@ -96,6 +110,7 @@ public sealed class RevocationList
     /// </summary>
     public async Task<bool> TryRevokeTokenOnceAsync(string jti, string reason, long expiresAtMs, CancellationToken cancellationToken)
     {
+        expiresAtMs += _leewayMs;
         bool added = await _store.TryAddNewAsync(
             new RevocationRecord
             {
@@ -126,9 +141,26 @@ public sealed class RevocationList
 
         return _entries.ContainsKey((RevocationLevel.Token, claims.JwtId)) ||
                _entries.ContainsKey((RevocationLevel.Agent, claims.Subject)) ||
+               AnyDelegatorRevoked(claims) ||
                (claims.TaskId is { } task && _entries.ContainsKey((RevocationLevel.Task, task))) ||
                (claims.ChainRoot is { } root && _entries.ContainsKey((RevocationLevel.Chain, root))) ||
                (claims.AppId is { } app && _entries.ContainsKey((RevocationLevel.App, app)));
+    }
+
+    // A delegated token acts for every agent in its chain: revoking or suspending any of them
+    // ends the token, not only the subject's own ones.
+    private bool AnyDelegatorRevoked(AccessTokenClaims claims)
+    {
+        var chain = claims.DelegationChain;
+        for (int i = 0; i < chain.Count; i++)
+        {
+            if (_entries.ContainsKey((RevocationLevel.Agent, chain[i].Agent)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Drops entries whose tokens have all expired, from memory and the store.</summary>

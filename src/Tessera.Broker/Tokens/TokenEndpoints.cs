@@ -123,6 +123,20 @@ internal static class TokenEndpoints
             return;
         }
 
+        var limiter = services.GetRequiredService<Credentials.ExchangeLimiter>();
+        if (limiter.CheckRenewal(old.Subject) is { } limited)
+        {
+            if (services.GetRequiredService<AuditThrottle>().TryAcquire("renew " + old.Subject, out long suppressed))
+            {
+                // At most once a second per agent: a renewal loop must not turn into an audit flood.
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | rate limited | code={limited.Error.Code} | jti={old.JwtId}{AuditThrottle.Suffix(suppressed)}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            }
+
+            context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await new ProblemResult(limited.Error, "too many renewals for this agent", $"renew a token shortly before it expires, not on every call (TESSERA_RENEW_RATE per minute); wait {limited.RetryAfterSeconds} second(s)").ExecuteAsync(context);
+            return;
+        }
+
         // Same lifetime as the token being renewed, never above the launch policy or the broker ceiling.
         int ttl = tokens.ClampToCeiling(Math.Min(old.Lifetime, agent.MaxTtl));
 

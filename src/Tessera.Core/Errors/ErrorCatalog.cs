@@ -170,6 +170,12 @@ public static class ErrorCatalog
         "The endpoint as a whole received more than TESSERA_ENDPOINT_RATE requests per second (burst TESSERA_ENDPOINT_BURST) from all callers.",
         "Wait the seconds in Retry-After and retry with backoff; the operator can raise the limit or add replicas.");
 
+    /// <summary>429: too many open revocation streams.</summary>
+    public static readonly ErrorDescriptor TooManyStreams = new(
+        "too_many_streams", 429, "Too Many Requests",
+        "The client address already holds TESSERA_REVOCATION_STREAMS_PER_ADDRESS open revocation streams (GET /v1/revocations/stream), or the broker holds TESSERA_REVOCATION_STREAMS_MAX in total.",
+        "Follow the feed with one stream per verifier process and close streams you no longer read; wait the seconds in Retry-After. If many verifiers share one address (NAT), ask the operator to raise the per-address limit.");
+
     /// <summary>500: an unexpected failure inside the broker.</summary>
     public static readonly ErrorDescriptor InternalError = new(
         "internal_error", 500, "Internal Server Error",
@@ -188,7 +194,7 @@ public static class ErrorCatalog
         InvalidRequest, InvalidScopeFormat, InvalidTtl, Unauthorized, ScopeViolation, AudienceNotAllowed,
         DelegationDepthExceeded, DelegatedTokenNotRenewable, AgentRevoked, InsufficientScope, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge, UnsupportedMediaType, RateLimited,
         InvalidClient, SecretExpired, UnsupportedGrantType, InvalidTarget, PlatformNotGranted, ScopeNotGranted, AgentSuspended,
-        RateLimitedAddress, RateLimitedAgent, RateLimitedPlatform, RateLimitedEndpoint,
+        RateLimitedAddress, RateLimitedAgent, RateLimitedPlatform, RateLimitedEndpoint, TooManyStreams,
         InternalError, ServiceUnavailable,
     ];
 

@@ -50,6 +50,12 @@ public sealed class TesseraBroker : IAsyncDisposable
             ["admin_auth_burst"] = "100000",
             ["public_rate"] = "100000",
             ["public_burst"] = "100000",
+            ["renew_rate"] = "100000",
+            ["renew_burst"] = "100000",
+
+            // The verification library follows the revocation feed without credentials until it
+            // sends the platform's client credentials; until then these brokers serve a public feed.
+            ["public_revocation_feed"] = "true",
         };
         var app = BrokerHost.Build(["http://127.0.0.1:0"], null, overrides, null, logging =>
         {

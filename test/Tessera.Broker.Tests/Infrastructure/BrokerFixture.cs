@@ -64,6 +64,8 @@ public sealed class BrokerFixture : IAsyncDisposable
             ["admin_auth_burst"] = "100000",
             ["public_rate"] = "100000",
             ["public_burst"] = "100000",
+            ["renew_rate"] = "100000",
+            ["renew_burst"] = "100000",
         };
         if (settings is not null)
         {

@@ -96,6 +96,18 @@ public static class CredentialApi
         return new TestPlatform(id, json["client_id"]!.GetValue<string>(), json["client_secret"]!.GetValue<string>(), hostnames, scopes);
     }
 
+    /// <summary>
+    /// An HTTP client that reads the revocation feed as a verifier does: as a registered platform,
+    /// its client credentials in HTTP Basic on every request. Dispose it with the test.
+    /// </summary>
+    public static async Task<HttpClient> FeedClientAsync(this BrokerFixture broker, string? adminToken = null)
+    {
+        var platform = await broker.CreatePlatformOkAsync(adminToken: adminToken);
+        var client = new HttpClient { BaseAddress = broker.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = Basic(platform.ClientId, platform.ClientSecret);
+        return client;
+    }
+
     /// <summary>Creates a credential agent; <paramref name="jwks"/> makes it key-only.</summary>
     public static async Task<TestCredentialAgent> CreateAgentOkAsync(
         this BrokerFixture broker, string? name = null, JsonObject? jwks = null, int? tokenTtl = null, string? adminToken = null)

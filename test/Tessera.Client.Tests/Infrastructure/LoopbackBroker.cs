@@ -67,6 +67,12 @@ public sealed class LoopbackBroker : IAsyncDisposable
             ["platform_burst"] = "100000",
             ["endpoint_rate"] = "100000",
             ["endpoint_burst"] = "100000",
+            ["renew_rate"] = "100000",
+            ["renew_burst"] = "100000",
+
+            // The verification library follows the revocation feed without credentials until it
+            // sends the platform's client credentials; until then these brokers serve a public feed.
+            ["public_revocation_feed"] = "true",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
