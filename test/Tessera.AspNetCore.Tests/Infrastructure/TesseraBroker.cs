@@ -32,7 +32,8 @@ public sealed class TesseraBroker : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<TesseraBroker> StartAsync()
+    /// <summary>Starts a broker; <paramref name="publicFeed"/> false makes its revocation feed require a credential (the default of a real broker).</summary>
+    public static async Task<TesseraBroker> StartAsync(bool publicFeed = true)
     {
         string directory = Path.Combine(Path.GetTempPath(), "tessera-aspnet-test-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -53,9 +54,9 @@ public sealed class TesseraBroker : IAsyncDisposable
             ["renew_rate"] = "100000",
             ["renew_burst"] = "100000",
 
-            // The verification library follows the revocation feed without credentials until it
-            // sends the platform's client credentials; until then these brokers serve a public feed.
-            ["public_revocation_feed"] = "true",
+            // Most tests here run a verifier without platform credentials; the feed's credential is
+            // tested with brokers that keep their default (RevocationFeedEndToEndTests).
+            ["public_revocation_feed"] = publicFeed ? "true" : "false",
         };
         var app = BrokerHost.Build(["http://127.0.0.1:0"], null, overrides, null, logging =>
         {
