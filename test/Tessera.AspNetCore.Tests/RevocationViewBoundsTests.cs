@@ -20,6 +20,9 @@ public sealed class RevocationViewBoundsTests
 {
     private static readonly DateTimeOffset FarFuture = DateTimeOffset.UtcNow.AddHours(1);
 
+    // The broker keeps a renewed or released token's entry until exp plus its own leeway (18.4, broker half; default 60 s).
+    private const int BrokerLeeway = 60;
+
     // 18.1: every renewal adds a feed entry; the view held them all forever.
     [Fact]
     public async Task RevocationView_ReturnsToItsLiveSize_WhenManyRenewedTokensExpire()
@@ -43,15 +46,17 @@ public sealed class RevocationViewBoundsTests
         await WaitUntilAsync(() => view.Count == renewals + 1, $"the view holds {renewals + 1} entries (has {view.Count})");
         Assert.Equal(renewals + 1, EntriesGauge(broker.Url));
 
-        // Every renewed token's entry ends at its exp; past exp plus the 30 s leeway and one sweep, only the live one is left.
-        clock.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(NumericClaim(token, "exp")).AddSeconds(30 + 11));
+        // Every renewed token's entry ends at its exp plus the broker's leeway; past that, the verifier's
+        // own 30 s leeway and one sweep, only the live one is left.
+        clock.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(NumericClaim(token, "exp")).AddSeconds(BrokerLeeway + 30 + 11));
 
         await WaitUntilAsync(() => view.Count == 1, $"the view is back to its 1 live entry (has {view.Count})");
         Assert.Equal(1, EntriesGauge(broker.Url));
         Assert.True(view.IsRevoked(Claims(Claim(bystander, "sub"), "any")));
     }
 
-    // 18.4 (verifier half): the broker's entry ends at exp, but the verifier accepts until exp + leeway.
+    // 18.4 (verifier half): the verifier accepts until exp + its leeway, so it keeps every entry that long past
+    // the entry's own end, whatever leeway the broker gave it.
     [Fact]
     public async Task GetOrders_Returns401TokenRevoked_WhenAReleasedTokenIsPastExpButWithinTheLeeway()
     {
@@ -67,10 +72,35 @@ public sealed class RevocationViewBoundsTests
         await Refusal.Assert401Async(response, "TOKEN_REVOKED", "invalid_token");
 
         // Past exp + leeway the entry goes (the token is refused as expired anyway).
-        clock.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(exp + 31));
+        clock.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(exp + BrokerLeeway + 31));
         ViewOf(api).SweepExpired();
         Assert.Equal(0, ViewOf(api).Count);
         await Refusal.Assert401Async(await GetOrdersAsync(api, token), "EXPIRED_TOKEN", "invalid_token");
+    }
+
+    // 18.4 (verifier half) on its own: a broker whose entry ends at the token's exp (as before the
+    // broker kept the leeway) still cannot make the token good again inside the verifier's leeway.
+    [Fact]
+    public async Task IsRevoked_StaysTrueUntilExpiresAtPlusTheVerifiersLeeway_WhenTheBrokersEntryEndsAtExp()
+    {
+        var exp = DateTimeOffset.FromUnixTimeSeconds(TimeProvider.System.GetUtcNow().ToUnixTimeSeconds() + 600);
+        await using var fake = await FakeFeedBroker.StartAsync();
+        fake.Poll = context => FakeFeedBroker.WritePageAsync(context, FakeFeedBroker.Entry(1, "token", "jti-released", exp));
+        var clock = new FakeTimeProvider(exp.AddSeconds(10));
+        var (view, http) = StartView(fake.Url, clock, NullLogger.Instance, new RevocationViewOptions { ClockSkew = TimeSpan.FromSeconds(30) });
+        using var _ = http;
+        using var __ = view;
+        await view.EnsureStartedAsync(TimeSpan.FromSeconds(5));
+        await WaitUntilAsync(() => view.Count == 1, "the view applied the entry");
+        var claims = Claims("spiffe://tessera.test/agent/o/t/1", "jti-released");
+
+        Assert.True(view.IsRevoked(claims));
+        clock.SetUtcNow(exp.AddSeconds(29));
+        Assert.True(view.IsRevoked(claims));
+        clock.SetUtcNow(exp.AddSeconds(31));
+        view.SweepExpired();
+        Assert.False(view.IsRevoked(claims));
+        Assert.Equal(0, view.Count);
     }
 
     // 18.5: one endless line on the stream grew the platform to gigabytes.
