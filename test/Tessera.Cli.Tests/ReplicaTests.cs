@@ -136,7 +136,7 @@ public sealed class ReplicaTests
                     if (token is null || k % 5 == 0)
                     {
                         var r = await TryRegisterAsync(client, launch, $"load-{worker:D2}-{k:D5}");
-                        Assert.NotNull(r.AccessToken);
+                        Assert.True(r.AccessToken is not null, $"registration {k} on replica {(client == clientA ? "A" : "B")} answered {(int)r.Status}: {r.Body}");
                         registered.Add(r.AgentId!);
                         token = r.AccessToken;
                     }
@@ -433,7 +433,7 @@ public sealed class ReplicaTests
         using var response = await client.PostAsJsonAsync("/v1/register", body);
         if (!response.IsSuccessStatusCode)
         {
-            return new Registered(response.StatusCode, null, null);
+            return new Registered(response.StatusCode, null, null, await response.Content.ReadAsStringAsync());
         }
 
         var json = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -458,5 +458,5 @@ public sealed class ReplicaTests
         }
     }
 
-    private sealed record Registered(HttpStatusCode Status, string? AgentId, string? AccessToken);
+    private sealed record Registered(HttpStatusCode Status, string? AgentId, string? AccessToken, string? Body = null);
 }
