@@ -128,8 +128,10 @@ internal static class DelegationEndpoints
             return;
         }
 
+        // The status, not the revocation list, says whether the delegate may receive tokens: an agent
+        // entry ends only tokens issued before it and outlives an unsuspension.
         var revocations = services.GetRequiredService<RevocationList>();
-        if (revocations.IsAgentRevoked(request.DelegateTo) || delegateStatus == "revoked")
+        if (delegateStatus == "revoked")
         {
             await new ProblemResult(ErrorCatalog.AgentRevoked, "delegate agent has been revoked").ExecuteAsync(context);
             return;

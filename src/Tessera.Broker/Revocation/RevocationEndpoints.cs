@@ -93,8 +93,14 @@ internal static class RevocationEndpoints
 
         if (request.Level == RevocationLevel.Agent)
         {
-            // The entry leaves the feed once the agent's tokens have expired; the agent stays revoked.
+            // The entry ends only tokens issued before it and leaves the feed once they have expired;
+            // the status keeps the agent revoked, whichever kind it is, so it gets no new tokens.
             await services.GetRequiredService<Tessera.Storage.Agents.IAgentStore>().SetStatusAsync(request.Target, "revoked", context.RequestAborted);
+            var clients = services.GetRequiredService<Tessera.Storage.Clients.IClientStore>();
+            if (await clients.FindByEntityIdAsync(request.Target, context.RequestAborted) is { Kind: Credentials.CredentialExchange.AgentKind, Status: not "revoked" })
+            {
+                await clients.TransitionAsync(request.Target, ["active", "suspended"], "revoked", reason, time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
+            }
         }
 
         services.GetRequiredService<BrokerMetrics>().TokensRevoked.WithLabels(request.Level).Inc();
