@@ -176,6 +176,20 @@ internal static class DelegationEndpoints
             return;
         }
 
+        // The statuses were read before the token was issued. A suspension or revocation committed in
+        // between takes its agent entry's revoked_at after that read, possibly before this iat, and the
+        // entry would miss the token; read them again now that iat is fixed, for the delegate and every
+        // agent of the chain: a transition committed after this read takes a later revoked_at.
+        foreach (string agentId in chain.Select(h => h.Agent).Append(request.DelegateTo).Distinct(StringComparer.Ordinal))
+        {
+            string? status = await agents.StatusAsync(agentId, context.RequestAborted);
+            if (status is "revoked" or "suspended")
+            {
+                await new ProblemResult(status == "revoked" ? ErrorCatalog.AgentRevoked : ErrorCatalog.AgentSuspended, $"an agent of the delegation was {status} while it was being made").ExecuteAsync(context);
+                return;
+            }
+        }
+
         services.GetRequiredService<BrokerMetrics>().TokenIssued(claims.Scope);
         await audit.RecordAsync(
             Draft(time, AuditEventTypes.DelegationCreated, "success", $"delegation from {delegator.Subject} to {request.DelegateTo} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, request.DelegateTo, chainHash),
