@@ -252,7 +252,7 @@ public sealed partial class RevocationView : IDisposable
         string level = entry.GetProperty("level").GetString()!;
         string target = entry.GetProperty("target").GetString()!;
         long expires = DateTimeOffset.Parse(entry.GetProperty("expires_at").GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
-        // Without a revocation time an agent entry matches every token of the agent, as before it was sent.
+        // An entry without revoked_at (from a broker that does not send it) matches every token of its agent.
         long revokedAt = entry.TryGetProperty("revoked_at", out var at) && at.ValueKind == JsonValueKind.String
             ? DateTimeOffset.Parse(at.GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds()
             : long.MaxValue;
