@@ -21,25 +21,33 @@ public sealed class PostgreSqlRevocationStore(PostgreSqlDatabase database) : IRe
             async (connection, transaction) =>
             {
                 await PrepareAsync(connection, transaction, record, cancellationToken);
+                var stored = record;
+                if (await FindAsync(connection, transaction, record.Level, record.Target, cancellationToken) is { } existing)
+                {
+                    if (existing.MergeRepeat(record) is not { } merged)
+                    {
+                        return existing;
+                    }
+
+                    // Deleted and inserted again rather than updated, under the feed lock: the entry
+                    // takes a sequence number above every one issued, and feed cursors move only forward.
+                    await using var delete = new NpgsqlCommand("DELETE FROM revocations WHERE level = @l AND target = @t", connection, transaction);
+                    delete.Parameters.AddWithValue("l", record.Level);
+                    delete.Parameters.AddWithValue("t", record.Target);
+                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                    stored = merged;
+                }
+
                 await using var cmd = new NpgsqlCommand(
                     """
                     INSERT INTO revocations (level, target, reason, revoked_at_ms, expires_at_ms)
                     VALUES (@l, @t, @r, @at, @e)
-                    ON CONFLICT (level, target) DO UPDATE SET expires_at_ms = GREATEST(revocations.expires_at_ms, excluded.expires_at_ms)
-                    RETURNING seq, reason, revoked_at_ms, expires_at_ms
+                    RETURNING seq
                     """,
                     connection,
                     transaction);
-                Bind(cmd, record);
-                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-                await reader.ReadAsync(cancellationToken);
-                return record with
-                {
-                    Sequence = reader.GetInt64(0),
-                    Reason = reader.GetString(1),
-                    RevokedAtMs = reader.GetInt64(2),
-                    ExpiresAtMs = reader.GetInt64(3),
-                };
+                Bind(cmd, stored);
+                return stored with { Sequence = (long)(await cmd.ExecuteScalarAsync(cancellationToken))! };
             },
             cancellationToken);
     }
@@ -120,6 +128,28 @@ public sealed class PostgreSqlRevocationStore(PostgreSqlDatabase database) : IRe
         cmd.Parameters.AddWithValue("t", record.Target);
         cmd.Parameters.AddWithValue("at", record.RevokedAtMs);
         await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<RevocationRecord?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string level, string target, CancellationToken cancellationToken)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT seq, reason, revoked_at_ms, expires_at_ms FROM revocations WHERE level = @l AND target = @t",
+            connection,
+            transaction);
+        cmd.Parameters.AddWithValue("l", level);
+        cmd.Parameters.AddWithValue("t", target);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new RevocationRecord
+            {
+                Sequence = reader.GetInt64(0),
+                Level = level,
+                Target = target,
+                Reason = reader.GetString(1),
+                RevokedAtMs = reader.GetInt64(2),
+                ExpiresAtMs = reader.GetInt64(3),
+            }
+            : null;
     }
 
     private static void Bind(NpgsqlCommand cmd, RevocationRecord record)

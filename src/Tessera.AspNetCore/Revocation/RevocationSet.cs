@@ -18,7 +18,7 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
     private const string Chain = "chain";
     private const string App = "app";
 
-    private readonly ConcurrentDictionary<(string Level, string Target), long> _entries = new();
+    private readonly ConcurrentDictionary<(string Level, string Target), Entry> _entries = new();
     private long _count;
 
     /// <summary>Entries held (live, or expired since the last sweep).</summary>
@@ -35,7 +35,7 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
             return false;
         }
 
-        if (Live((Token, claims.JwtId), nowMs) || Live((Agent, claims.Subject), nowMs) ||
+        if (Live((Token, claims.JwtId), nowMs) || AgentLive(claims.Subject, claims, nowMs) ||
             (claims.TaskId is { } task && Live((Task, task), nowMs)) ||
             (claims.AppId is { } app && Live((App, app), nowMs)))
         {
@@ -46,7 +46,7 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
         var chain = claims.DelegationChain;
         for (int i = 0; i < chain.Count; i++)
         {
-            if (Live((Agent, chain[i].Agent), nowMs))
+            if (AgentLive(chain[i].Agent, claims, nowMs))
             {
                 return true;
             }
@@ -55,8 +55,12 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
         return chain.Count > 0 && Live((Chain, chain[0].Agent), nowMs);
     }
 
-    /// <summary>Adds or extends an entry ending at <paramref name="expiresAtMs"/>; false when the set is full of live entries.</summary>
-    public bool TryApply(string level, string target, long expiresAtMs, long nowMs)
+    /// <summary>
+    /// Adds an entry ending at <paramref name="expiresAtMs"/>, or moves a held one's end and revocation time
+    /// forward (the broker sends an entry again, under a new sequence number, when it is revoked again);
+    /// false when the set is full of live entries.
+    /// </summary>
+    public bool TryApply(string level, string target, long revokedAtMs, long expiresAtMs, long nowMs)
     {
         string? known = level switch
         {
@@ -77,9 +81,10 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
         var key = (known, target);
         while (true)
         {
-            if (_entries.TryGetValue(key, out long old))
+            if (_entries.TryGetValue(key, out var old))
             {
-                if (until <= old || _entries.TryUpdate(key, until, old))
+                var merged = new Entry(Math.Max(until, old.Until), Math.Max(revokedAtMs, old.RevokedAtMs));
+                if (merged == old || _entries.TryUpdate(key, merged, old))
                 {
                     return true;
                 }
@@ -92,7 +97,7 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
                 return false;
             }
 
-            if (_entries.TryAdd(key, until))
+            if (_entries.TryAdd(key, new Entry(until, revokedAtMs)))
             {
                 Interlocked.Increment(ref _count);
                 return true;
@@ -107,7 +112,7 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
         foreach (var entry in _entries)
         {
             // Removed only if unchanged: an entry the feed just extended stays.
-            if (entry.Value <= nowMs && _entries.TryRemove(entry))
+            if (entry.Value.Until <= nowMs && _entries.TryRemove(entry))
             {
                 Interlocked.Decrement(ref _count);
                 removed++;
@@ -117,5 +122,13 @@ internal sealed class RevocationSet(long skewMs, int maxEntries)
         return removed;
     }
 
-    private bool Live((string, string) key, long nowMs) => _entries.TryGetValue(key, out long until) && until > nowMs;
+    private bool Live((string, string) key, long nowMs) => _entries.TryGetValue(key, out var entry) && entry.Until > nowMs;
+
+    // An agent entry ends the tokens issued at or before it (iat has whole seconds, so a token of the
+    // same second counts as before): the broker issues the agent none while it is suspended or
+    // revoked, so a token issued later comes after an unsuspension and stays valid.
+    private bool AgentLive(string agentId, AccessTokenClaims claims, long nowMs) =>
+        _entries.TryGetValue((Agent, agentId), out var entry) && entry.Until > nowMs && claims.IssuedAt * 1000 <= entry.RevokedAtMs;
+
+    private readonly record struct Entry(long Until, long RevokedAtMs);
 }

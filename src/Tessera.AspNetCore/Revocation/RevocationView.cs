@@ -252,8 +252,12 @@ public sealed partial class RevocationView : IDisposable
         string level = entry.GetProperty("level").GetString()!;
         string target = entry.GetProperty("target").GetString()!;
         long expires = DateTimeOffset.Parse(entry.GetProperty("expires_at").GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        // An entry without revoked_at (from a broker that does not send it) matches every token of its agent.
+        long revokedAt = entry.TryGetProperty("revoked_at", out var at) && at.ValueKind == JsonValueKind.String
+            ? DateTimeOffset.Parse(at.GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds()
+            : long.MaxValue;
         long seq = entry.GetProperty("seq").GetInt64();
-        if (!_set.TryApply(level, target, expires, _time.GetUtcNow().ToUnixTimeMilliseconds()))
+        if (!_set.TryApply(level, target, revokedAt, expires, _time.GetUtcNow().ToUnixTimeMilliseconds()))
         {
             // The cursor stays before this entry, so it is applied once there is room.
             if (Interlocked.Exchange(ref _full, 1) == 0)

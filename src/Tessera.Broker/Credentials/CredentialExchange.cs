@@ -25,7 +25,7 @@ internal sealed record ExchangeResult(
 /// platform alone.
 /// </summary>
 internal sealed class CredentialExchange(
-    IPlatformStore platforms, TokenService tokens, ExchangeLimiter limiter, AuditLog audit, Metrics.BrokerMetrics metrics,
+    IPlatformStore platforms, IClientStore clients, TokenService tokens, ExchangeLimiter limiter, AuditLog audit, Metrics.BrokerMetrics metrics,
     IOptions<BrokerOptions> options, TimeProvider time)
 {
     public const string AgentKind = "agent";
@@ -106,6 +106,21 @@ internal sealed class CredentialExchange(
         string[] tokenScope = requested.Count == 0 ? granted.ToArray() : requested.ToArray();
         int ttl = tokens.ClampToCeiling(agent.TokenTtl > 0 ? agent.TokenTtl : options.Value.ExchangeTtl);
         var (token, claims) = tokens.Issue(agent.EntityId, [platform.PlatformId], tokenScope, ttl, clientId: agent.ClientId, profile: platform.TokenProfile);
+
+        // The status was read before the token was issued. A suspension or revocation committed in
+        // between takes its agent entry's revoked_at after that read, possibly before this iat, and
+        // the entry would miss the token; read the status again now that iat is fixed: a transition
+        // committed after this read takes a later revoked_at, and its entry matches the token.
+        if (await clients.FindByEntityIdAsync(agent.EntityId, cancellationToken) is not { } current)
+        {
+            return ExchangeResult.Fail(ErrorCatalog.InvalidClient, "client authentication failed");
+        }
+
+        if (CheckStatus(current) is { } late)
+        {
+            return late with { Platform = platform };
+        }
+
         return new ExchangeResult(token, claims, (int)(claims.ExpiresAt - claims.IssuedAt), platform, null, "");
     }
 

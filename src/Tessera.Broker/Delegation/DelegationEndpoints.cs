@@ -128,8 +128,10 @@ internal static class DelegationEndpoints
             return;
         }
 
+        // The status, not the revocation list, says whether the delegate may receive tokens: an agent
+        // entry ends only tokens issued before it and outlives an unsuspension.
         var revocations = services.GetRequiredService<RevocationList>();
-        if (revocations.IsAgentRevoked(request.DelegateTo) || delegateStatus == "revoked")
+        if (delegateStatus == "revoked")
         {
             await new ProblemResult(ErrorCatalog.AgentRevoked, "delegate agent has been revoked").ExecuteAsync(context);
             return;
@@ -172,6 +174,20 @@ internal static class DelegationEndpoints
             // The delegating token expired while this request ran; nothing usable can come of it.
             await new ProblemResult(ErrorCatalog.Unauthorized, "token verification failed", "the delegating token expired; renew it and delegate again").ExecuteAsync(context);
             return;
+        }
+
+        // The statuses were read before the token was issued. A suspension or revocation committed in
+        // between takes its agent entry's revoked_at after that read, possibly before this iat, and the
+        // entry would miss the token; read them again now that iat is fixed, for the delegate and every
+        // agent of the chain: a transition committed after this read takes a later revoked_at.
+        foreach (string agentId in chain.Select(h => h.Agent).Append(request.DelegateTo).Distinct(StringComparer.Ordinal))
+        {
+            string? status = await agents.StatusAsync(agentId, context.RequestAborted);
+            if (status is "revoked" or "suspended")
+            {
+                await new ProblemResult(status == "revoked" ? ErrorCatalog.AgentRevoked : ErrorCatalog.AgentSuspended, $"an agent of the delegation was {status} while it was being made").ExecuteAsync(context);
+                return;
+            }
         }
 
         services.GetRequiredService<BrokerMetrics>().TokenIssued(claims.Scope);

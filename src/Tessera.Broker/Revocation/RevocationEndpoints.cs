@@ -82,6 +82,20 @@ internal static class RevocationEndpoints
 
         string reason = string.IsNullOrWhiteSpace(request.Reason) ? "revoked by operator" : new string([.. request.Reason.Take(200).Where(c => !char.IsControl(c))]);
 
+        if (request.Level == RevocationLevel.Agent)
+        {
+            // The entry ends only tokens issued before it and leaves the feed once they have expired;
+            // the status keeps the agent revoked, whichever kind it is, so it gets no new tokens. Set
+            // first: an issuer that reads the status after its iat then either sees it or issued
+            // before the entry's revoked_at.
+            await services.GetRequiredService<Tessera.Storage.Agents.IAgentStore>().SetStatusAsync(request.Target, "revoked", context.RequestAborted);
+            var clients = services.GetRequiredService<Tessera.Storage.Clients.IClientStore>();
+            if (await clients.FindByEntityIdAsync(request.Target, context.RequestAborted) is { Kind: Credentials.CredentialExchange.AgentKind, Status: not "revoked" })
+            {
+                await clients.TransitionAsync(request.Target, ["active", "suspended"], "revoked", reason, time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
+            }
+        }
+
         // Kept until every token it could match has expired: nothing the broker issued lives longer than the ceiling.
         long expires = time.GetUtcNow().AddSeconds(options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
         var (record, created) = await services.GetRequiredService<RevocationList>().RevokeAsync(request.Level, request.Target, reason, expires, context.RequestAborted);
@@ -89,12 +103,6 @@ internal static class RevocationEndpoints
         {
             // Revoking an app at this level deregisters it too: it must not mint tokens that are born dead.
             await services.GetRequiredService<Tessera.Storage.Clients.IClientStore>().SetStatusAsync(request.Target, "inactive", time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
-        }
-
-        if (request.Level == RevocationLevel.Agent)
-        {
-            // The entry leaves the feed once the agent's tokens have expired; the agent stays revoked.
-            await services.GetRequiredService<Tessera.Storage.Agents.IAgentStore>().SetStatusAsync(request.Target, "revoked", context.RequestAborted);
         }
 
         services.GetRequiredService<BrokerMetrics>().TokensRevoked.WithLabels(request.Level).Inc();

@@ -10,7 +10,7 @@ namespace Tessera.Broker.Revocation;
 /// </summary>
 public sealed class RevocationList
 {
-    private readonly ConcurrentDictionary<(string Level, string Target), long> _entries = new();
+    private readonly ConcurrentDictionary<(string Level, string Target), Entry> _entries = new();
     private readonly IRevocationStore _store;
     private readonly TimeProvider _time;
     private readonly RevocationFeed _feed;
@@ -61,7 +61,7 @@ public sealed class RevocationList
             var page = await _store.ListAsync(_cursor, now, 1000, cancellationToken);
             foreach (var entry in page)
             {
-                _entries.AddOrUpdate((entry.Level, entry.Target), entry.ExpiresAtMs, (_, old) => Math.Max(old, entry.ExpiresAtMs));
+                Put(entry.Level, entry.Target, new Entry(entry.ExpiresAtMs, entry.RevokedAtMs));
                 _cursor = entry.Sequence;
             }
 
@@ -90,7 +90,7 @@ public sealed class RevocationList
         };
         bool created = await _store.TryAddNewAsync(record, cancellationToken);
         var stored = await _store.AddAsync(record, cancellationToken);
-        _entries.AddOrUpdate((level, target), stored.ExpiresAtMs, (_, old) => Math.Max(old, stored.ExpiresAtMs));
+        Put(level, target, new Entry(stored.ExpiresAtMs, stored.RevokedAtMs));
         _feed.NotifyRevocation();
         return (stored, created);
     }
@@ -101,9 +101,6 @@ public sealed class RevocationList
     /// <summary>True when the task is revoked (no new token may carry it).</summary>
     public bool IsTaskRevoked(string taskId) => _entries.ContainsKey((RevocationLevel.Task, taskId));
 
-    /// <summary>True when the agent itself is revoked (no new token may name it).</summary>
-    public bool IsAgentRevoked(string agentId) => _entries.ContainsKey((RevocationLevel.Agent, agentId));
-
     /// <summary>
     /// Revokes one token only if nothing revoked it before; false when another request got there
     /// first. Renewal uses this so that one token yields at most one successor.
@@ -111,17 +108,18 @@ public sealed class RevocationList
     public async Task<bool> TryRevokeTokenOnceAsync(string jti, string reason, long expiresAtMs, CancellationToken cancellationToken)
     {
         expiresAtMs += _leewayMs;
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         bool added = await _store.TryAddNewAsync(
             new RevocationRecord
             {
                 Level = RevocationLevel.Token,
                 Target = jti,
                 Reason = reason,
-                RevokedAtMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+                RevokedAtMs = now,
                 ExpiresAtMs = expiresAtMs,
             },
             cancellationToken);
-        _entries.AddOrUpdate((RevocationLevel.Token, jti), expiresAtMs, (_, old) => Math.Max(old, expiresAtMs));
+        Put(RevocationLevel.Token, jti, new Entry(expiresAtMs, now));
         if (added)
         {
             _feed.NotifyRevocation();
@@ -140,7 +138,7 @@ public sealed class RevocationList
         }
 
         return _entries.ContainsKey((RevocationLevel.Token, claims.JwtId)) ||
-               _entries.ContainsKey((RevocationLevel.Agent, claims.Subject)) ||
+               AgentRevokedFor(claims.Subject, claims) ||
                AnyDelegatorRevoked(claims) ||
                (claims.TaskId is { } task && _entries.ContainsKey((RevocationLevel.Task, task))) ||
                (claims.ChainRoot is { } root && _entries.ContainsKey((RevocationLevel.Chain, root))) ||
@@ -154,7 +152,7 @@ public sealed class RevocationList
         var chain = claims.DelegationChain;
         for (int i = 0; i < chain.Count; i++)
         {
-            if (_entries.ContainsKey((RevocationLevel.Agent, chain[i].Agent)))
+            if (AgentRevokedFor(chain[i].Agent, claims))
             {
                 return true;
             }
@@ -163,13 +161,24 @@ public sealed class RevocationList
         return false;
     }
 
+    // An agent entry ends the tokens issued at or before it (iat has whole seconds, so a token from
+    // the same second counts as before). Nothing later can exist while the agent is suspended or
+    // revoked, since neither may obtain tokens; so an unsuspended agent's new tokens work at once.
+    private bool AgentRevokedFor(string agentId, AccessTokenClaims claims) =>
+        _entries.TryGetValue((RevocationLevel.Agent, agentId), out var entry) && claims.IssuedAt * 1000 <= entry.RevokedAtMs;
+
+    // Entries only grow: a repeat (another broker's, or a suspension after an unsuspension) keeps the
+    // later revocation time and the later expiry.
+    private void Put(string level, string target, Entry entry) =>
+        _entries.AddOrUpdate((level, target), entry, (_, old) => new Entry(Math.Max(old.ExpiresAtMs, entry.ExpiresAtMs), Math.Max(old.RevokedAtMs, entry.RevokedAtMs)));
+
     /// <summary>Drops entries whose tokens have all expired, from memory and the store.</summary>
     public async Task PurgeAsync(CancellationToken cancellationToken)
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var pair in _entries)
         {
-            if (pair.Value <= now)
+            if (pair.Value.ExpiresAtMs <= now)
             {
                 _entries.TryRemove(pair);
             }
@@ -177,4 +186,6 @@ public sealed class RevocationList
 
         await _store.PurgeExpiredAsync(now, cancellationToken);
     }
+
+    private readonly record struct Entry(long ExpiresAtMs, long RevokedAtMs);
 }

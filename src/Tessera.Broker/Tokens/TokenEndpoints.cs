@@ -149,6 +149,17 @@ internal static class TokenEndpoints
         }
 
         var (token, claims) = tokens.Issue(old.Subject, old.Audience, old.Scope, ttl, old.TaskId, old.OrchId, old.ClientId, old.DelegationChain, old.ChainHash, appId: old.AppId);
+
+        // The status was read before the token was issued: a revocation committed in between takes its
+        // agent entry's revoked_at later than that read, possibly before this iat, and would miss the
+        // token. Read it again now that iat is fixed (the predecessor is already spent, as it should be).
+        if (await services.GetRequiredService<IAgentStore>().FindAsync(old.Subject, context.RequestAborted) is not { Status: not "revoked" })
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | agent revoked during renewal", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.AgentRevoked, "agent has been revoked", "register a new agent with a fresh launch token").ExecuteAsync(context);
+            return;
+        }
+
         var metrics = services.GetRequiredService<Metrics.BrokerMetrics>();
         metrics.TokenIssued(claims.Scope);
         metrics.TokensRevoked.WithLabels("renew").Inc();

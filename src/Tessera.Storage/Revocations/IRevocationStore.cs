@@ -3,7 +3,12 @@ namespace Tessera.Storage.Revocations;
 /// <summary>Persisted revocations; the broker keeps the live set in memory and reloads it from here.</summary>
 public interface IRevocationStore
 {
-    /// <summary>Adds a revocation; idempotent per (level, target): a repeat only extends the expiry. Returns the stored entry.</summary>
+    /// <summary>
+    /// Adds a revocation; one entry per (level, target). A repeat that moves the revocation time or the
+    /// expiry forward keeps the later of each (see <see cref="RevocationRecord.MergeRepeat"/>) under a
+    /// new sequence number, so feed readers past the old one receive the update; a repeat that moves
+    /// neither changes nothing. Returns the stored entry.
+    /// </summary>
     Task<RevocationRecord> AddAsync(RevocationRecord record, CancellationToken cancellationToken);
 
     /// <summary>Adds a revocation only if none exists for (level, target); false when one already did. The single-winner primitive for renew.</summary>

@@ -20,4 +20,28 @@ public sealed record RevocationRecord
 
     /// <summary>After this instant no token it could match is still valid; the entry may be purged.</summary>
     public required long ExpiresAtMs { get; init; }
+
+    /// <summary>
+    /// What this stored entry becomes when its (level, target) is revoked again by <paramref name="repeat"/>:
+    /// the later <see cref="RevokedAtMs"/> (with that revocation's reason) and the later <see cref="ExpiresAtMs"/>,
+    /// or null when the repeat moves neither forward. A changed entry needs a new <see cref="Sequence"/>, so
+    /// that feed readers already past the old one receive it.
+    /// </summary>
+    public RevocationRecord? MergeRepeat(RevocationRecord repeat)
+    {
+        ArgumentNullException.ThrowIfNull(repeat);
+        if (repeat.RevokedAtMs <= RevokedAtMs && repeat.ExpiresAtMs <= ExpiresAtMs)
+        {
+            return null;
+        }
+
+        bool later = repeat.RevokedAtMs > RevokedAtMs;
+        return this with
+        {
+            Sequence = 0,
+            Reason = later ? repeat.Reason : Reason,
+            RevokedAtMs = later ? repeat.RevokedAtMs : RevokedAtMs,
+            ExpiresAtMs = Math.Max(ExpiresAtMs, repeat.ExpiresAtMs),
+        };
+    }
 }

@@ -14,29 +14,38 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
             (connection, transaction) =>
             {
                 DeleteExpired(connection, transaction, record);
+                var stored = record;
+                if (Find(connection, transaction, record.Level, record.Target) is { } existing)
+                {
+                    if (existing.MergeRepeat(record) is not { } merged)
+                    {
+                        return existing;
+                    }
+
+                    // Deleted and inserted again rather than updated: AUTOINCREMENT hands the entry a
+                    // sequence number above every one issued, and feed cursors move only forward.
+                    using var delete = connection.CreateCommand();
+                    delete.Transaction = transaction;
+                    delete.CommandText = "DELETE FROM revocations WHERE level = $l AND target = $t";
+                    delete.Parameters.AddWithValue("$l", record.Level);
+                    delete.Parameters.AddWithValue("$t", record.Target);
+                    delete.ExecuteNonQuery();
+                    stored = merged;
+                }
 
                 using var cmd = connection.CreateCommand();
                 cmd.Transaction = transaction;
                 cmd.CommandText = """
                     INSERT INTO revocations (level, target, reason, revoked_at_ms, expires_at_ms)
                     VALUES ($l, $t, $r, $at, $e)
-                    ON CONFLICT (level, target) DO UPDATE SET expires_at_ms = MAX(expires_at_ms, excluded.expires_at_ms)
-                    RETURNING seq, reason, revoked_at_ms, expires_at_ms
+                    RETURNING seq
                     """;
-                cmd.Parameters.AddWithValue("$l", record.Level);
-                cmd.Parameters.AddWithValue("$t", record.Target);
-                cmd.Parameters.AddWithValue("$r", record.Reason);
-                cmd.Parameters.AddWithValue("$at", record.RevokedAtMs);
-                cmd.Parameters.AddWithValue("$e", record.ExpiresAtMs);
-                using var reader = cmd.ExecuteReader();
-                reader.Read();
-                return record with
-                {
-                    Sequence = reader.GetInt64(0),
-                    Reason = reader.GetString(1),
-                    RevokedAtMs = reader.GetInt64(2),
-                    ExpiresAtMs = reader.GetInt64(3),
-                };
+                cmd.Parameters.AddWithValue("$l", stored.Level);
+                cmd.Parameters.AddWithValue("$t", stored.Target);
+                cmd.Parameters.AddWithValue("$r", stored.Reason);
+                cmd.Parameters.AddWithValue("$at", stored.RevokedAtMs);
+                cmd.Parameters.AddWithValue("$e", stored.ExpiresAtMs);
+                return stored with { Sequence = (long)cmd.ExecuteScalar()! };
             },
             cancellationToken);
     }
@@ -109,6 +118,27 @@ public sealed class SqliteRevocationStore(SqliteDatabase database) : IRevocation
                 return cmd.ExecuteNonQuery();
             },
             cancellationToken);
+
+    private static RevocationRecord? Find(SqliteConnection connection, SqliteTransaction transaction, string level, string target)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = "SELECT seq, reason, revoked_at_ms, expires_at_ms FROM revocations WHERE level = $l AND target = $t";
+        cmd.Parameters.AddWithValue("$l", level);
+        cmd.Parameters.AddWithValue("$t", target);
+        using var reader = cmd.ExecuteReader();
+        return reader.Read()
+            ? new RevocationRecord
+            {
+                Sequence = reader.GetInt64(0),
+                Level = level,
+                Target = target,
+                Reason = reader.GetString(1),
+                RevokedAtMs = reader.GetInt64(2),
+                ExpiresAtMs = reader.GetInt64(3),
+            }
+            : null;
+    }
 
     // An entry that already expired (not yet purged) is replaced, so the renewed revocation gets
     // a new feed position and subscribers past the old one still see it.

@@ -34,38 +34,53 @@ public abstract class RevocationStoreContract(IStorageHarness harness) : StoreCo
     }
 
     [Fact]
-    public async Task AddAsync_ReturnsSameSequenceAndExtendsExpiry_WhenSameLevelAndTargetRepeat()
+    public async Task AddAsync_ReturnsNewSequenceAndExtendsExpiry_WhenRepeatExpiresLater()
     {
         var first = await Store.AddAsync(Revocation(RevocationLevel.Agent, "agent-1", Now + Hour), Ct);
-        await Store.AddAsync(Revocation(RevocationLevel.Token, "other", Now + Hour), Ct);
+        var other = await Store.AddAsync(Revocation(RevocationLevel.Token, "other", Now + Hour), Ct);
 
         var longer = await Store.AddAsync(Revocation(RevocationLevel.Agent, "agent-1", Now + 3 * Hour), Ct);
         var shorter = await Store.AddAsync(Revocation(RevocationLevel.Agent, "agent-1", Now + 2 * Hour), Ct);
 
-        Assert.Equal(first.Sequence, longer.Sequence);
-        Assert.Equal(first.Sequence, shorter.Sequence);
+        Assert.True(longer.Sequence > first.Sequence);
+        // Readers already past the first entry must receive the longer expiry; a repeat that
+        // changes nothing keeps the entry where it is.
+        Assert.True(longer.Sequence > other.Sequence);
+        Assert.Equal(longer, shorter);
         Assert.Equal(Now + 3 * Hour, longer.ExpiresAtMs);
-        Assert.Equal(Now + 3 * Hour, shorter.ExpiresAtMs);
 
-        var listed = await Store.ListAsync(0, Now, 100, Ct);
-        Assert.Equal(2, listed.Count);
-        var entry = Assert.Single(listed, r => r.Level == RevocationLevel.Agent);
-        Assert.Equal(first.Sequence, entry.Sequence);
-        Assert.Equal(Now + 3 * Hour, entry.ExpiresAtMs);
+        Assert.Equal([other, longer], await Store.ListAsync(0, Now, 100, Ct));
+        Assert.Equal([longer], await Store.ListAsync(other.Sequence, Now, 100, Ct));
     }
 
     [Fact]
-    public async Task AddAsync_KeepsOriginalReasonAndTime_WhenSameLevelAndTargetRepeat()
+    public async Task AddAsync_ReturnsNewSequenceWithLaterTimeAndMaxExpiry_WhenRevokedAgainLater()
     {
-        var first = await Store.AddAsync(Revocation(RevocationLevel.Task, "task-1", Now + Hour, reason: "released"), Ct);
+        var first = await Store.AddAsync(Revocation(RevocationLevel.Agent, "agent-1", Now + 2 * Hour, reason: "suspended: a"), Ct);
+        var other = await Store.AddAsync(Revocation(RevocationLevel.Token, "other", Now + Hour), Ct);
 
-        var repeat = await Store.AddAsync(
-            Revocation(RevocationLevel.Task, "task-1", Now + 2 * Hour, reason: "compromised") with { RevokedAtMs = Now + Minute }, Ct);
+        var again = await Store.AddAsync(
+            Revocation(RevocationLevel.Agent, "agent-1", Now + Hour, reason: "suspended: b") with { RevokedAtMs = Now + Minute }, Ct);
 
-        Assert.Equal(first.Sequence, repeat.Sequence);
-        Assert.Equal("released", repeat.Reason);
-        Assert.Equal(Now, repeat.RevokedAtMs);
-        Assert.Equal(Now + 2 * Hour, repeat.ExpiresAtMs);
+        Assert.True(again.Sequence > other.Sequence);
+        Assert.Equal("suspended: b", again.Reason);
+        Assert.Equal(Now + Minute, again.RevokedAtMs);
+        Assert.Equal(Now + 2 * Hour, again.ExpiresAtMs);
+        Assert.True(again.Sequence > first.Sequence);
+        Assert.Equal([again], await Store.ListAsync(other.Sequence, Now, 100, Ct));
+        Assert.Equal([other, again], await Store.ListAsync(0, Now, 100, Ct));
+    }
+
+    [Fact]
+    public async Task AddAsync_KeepsEntryUnchanged_WhenRepeatIsEarlierAndExpiresSooner()
+    {
+        var first = await Store.AddAsync(
+            Revocation(RevocationLevel.Task, "task-1", Now + 2 * Hour, reason: "released") with { RevokedAtMs = Now + Minute }, Ct);
+
+        var repeat = await Store.AddAsync(Revocation(RevocationLevel.Task, "task-1", Now + Hour, reason: "compromised"), Ct);
+
+        Assert.Equal(first, repeat);
+        Assert.Equal([first], await Store.ListAsync(0, Now, 100, Ct));
     }
 
     [Fact]
@@ -95,9 +110,8 @@ public abstract class RevocationStoreContract(IStorageHarness harness) : StoreCo
         var stored = await Concurrently.RunAsync(
             50, i => Store.AddAsync(Revocation(RevocationLevel.Agent, "agent-1", Now + Hour + i), Ct));
 
-        Assert.Single(stored.Select(s => s.Sequence).Distinct());
         var entry = Assert.Single(await Store.ListAsync(0, Now, 100, Ct));
-        Assert.Equal(stored[0].Sequence, entry.Sequence);
+        Assert.Equal(stored.Max(s => s.Sequence), entry.Sequence);
         Assert.Equal(Now + Hour + 49, entry.ExpiresAtMs);
     }
 
@@ -205,7 +219,7 @@ public abstract class RevocationStoreContract(IStorageHarness harness) : StoreCo
         var aAgain = await other.AddAsync(Revocation(RevocationLevel.Token, "a", Now + 2 * Hour), Ct);
 
         Assert.True(b.Sequence > a.Sequence);
-        Assert.Equal(a.Sequence, aAgain.Sequence);
-        Assert.Equal([a with { ExpiresAtMs = Now + 2 * Hour }, b], await Store.ListAsync(0, Now, 100, Ct));
+        Assert.True(aAgain.Sequence > b.Sequence);
+        Assert.Equal([b, a with { Sequence = aAgain.Sequence, ExpiresAtMs = Now + 2 * Hour }], await Store.ListAsync(0, Now, 100, Ct));
     }
 }
