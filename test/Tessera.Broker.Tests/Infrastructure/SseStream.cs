@@ -20,7 +20,11 @@ public sealed class SseStream : IAsyncDisposable
     private SseStream(HttpResponseMessage response, Stream body)
     {
         _response = response;
-        _reader = Task.Run(() => ReadAsync(body));
+
+        // The reader is made here, not on the task: a stream disposed before the task starts must
+        // end the task quietly, not make it throw "stream was not readable".
+        var reader = new StreamReader(body, Encoding.UTF8);
+        _reader = Task.Run(() => ReadAsync(reader));
     }
 
     public HttpResponseMessage Response => _response;
@@ -63,11 +67,11 @@ public sealed class SseStream : IAsyncDisposable
     /// <summary>True when an event is already queued.</summary>
     public bool TryNext(out SseEvent? e) => _events.Reader.TryRead(out e);
 
-    private async Task ReadAsync(Stream body)
+    private async Task ReadAsync(StreamReader reader)
     {
+        using var _ = reader;
         try
         {
-            using var reader = new StreamReader(body, Encoding.UTF8);
             string? id = null;
             string type = "message";
             var data = new StringBuilder();
