@@ -105,7 +105,8 @@ public sealed class ReplicaTests
         using var b = await StartAsync(shared, environment);
         using var clientA = new HttpClient { BaseAddress = new Uri(a.Url) };
         using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
-        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        // Usable for ten minutes: on a loaded machine the run can outlast the default 30 s.
+        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, 600, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
         string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
 
         // Mixed traffic over both replicas: challenges, registrations, validations, renewals. At
