@@ -91,7 +91,9 @@ public sealed partial class AdminVerbsTests(AdminBrokerFixture fixture) : IClass
 
         Assert.Equal(2, result.Code);
         Assert.StartsWith("error: broker answered 400 invalid_scope_format: ", result.Err, StringComparison.Ordinal);
-        Assert.Single(Cli.Lines(result.Err));
+
+        // One error line, then the broker it came from (this refusal carries no hint).
+        Assert.Equal(["broker: " + new Uri(Url)], Cli.Lines(result.Err).Skip(1));
         Assert.Equal("", result.Out);
     }
 
@@ -358,7 +360,7 @@ public sealed partial class AdminVerbsTests(AdminBrokerFixture fixture) : IClass
         var result = await RunVerbAsync(verb, Url, "not-the-admin-secret-0000");
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 401 unauthorized: invalid credentials", result.Err.Trim());
+        Assert.Equal("error: broker answered 401 unauthorized: invalid credentials", Cli.FirstLine(result.Err));
         Assert.DoesNotContain("not-the-admin-secret-0000", result.Err, StringComparison.Ordinal);
         Assert.Equal("", result.Out);
     }
@@ -475,10 +477,39 @@ public sealed partial class AdminVerbsTests(AdminBrokerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task AdminVerbs_ReadTheOldBrokerVariableWithAWarning_WhenOnlyItIsSet()
+    {
+        var env = Cli.AdminEnvironment();
+        env["TESSERA_BROKER"] = null;
+        env["TESSERA_BROKER_URL"] = Url;
+
+        var result = await Cli.RunProcessAsync(env, "keys", "list");
+
+        Assert.True(result.Code == 0, result.ToString());
+        Assert.StartsWith("KID", result.Out, StringComparison.Ordinal);
+        Assert.Contains("warning: TESSERA_BROKER_URL is the old name of TESSERA_BROKER; set TESSERA_BROKER instead", result.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminVerbs_PreferTessera_Broker_OverTheOldName_AndNameTheBrokerOnARefusal()
+    {
+        var env = Cli.AdminEnvironment("wrong-secret-wrong-secret");
+        env["TESSERA_BROKER"] = Url;
+        env["TESSERA_BROKER_URL"] = "http://127.0.0.1:1";
+
+        var result = await Cli.RunProcessAsync(env, "keys", "list");
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal("error: broker answered 401 unauthorized: invalid credentials", Cli.FirstLine(result.Err));
+        Assert.Contains($"  broker: {new Uri(Url)}", result.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning:", result.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminVerbs_UseBrokerUrlFromEnvironment_WhenBrokerOptionIsOmitted()
     {
         var env = Cli.AdminEnvironment();
-        env["TESSERA_BROKER_URL"] = Url;
+        env["TESSERA_BROKER"] = Url;
 
         var result = await Cli.RunProcessAsync(env, "keys", "list");
 

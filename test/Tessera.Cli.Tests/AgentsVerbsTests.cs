@@ -92,9 +92,9 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
 
         // Granted by agent id (percent-encoded in the path), exchanged with the key id and secret from the environment.
         var granted = await Cli.RunProcessAsync(env, "agents", "grant", agentId, platform, "--broker", Url, "--scope", "read:orders", "write:orders");
-        var agentEnv = new Dictionary<string, string?> { ["TESSERA_AGENT_KEY_ID"] = keyId, ["TESSERA_AGENT_SECRET"] = secret, ["TESSERA_BROKER_URL"] = Url };
+        var agentEnv = new Dictionary<string, string?> { ["TESSERA_AGENT_KEY_ID"] = keyId, ["TESSERA_AGENT_SECRET"] = secret, ["TESSERA_BROKER"] = Url };
         var token = await Cli.RunProcessAsync(agentEnv, "token", platform);
-        var narrowed = await Cli.RunProcessWithInputAsync(new Dictionary<string, string?> { ["TESSERA_BROKER_URL"] = Url }, secret + "\n", "token", "https://shop.example.com", "--scope", "read:orders", "--key-id", keyId, "--secret-stdin", "--json");
+        var narrowed = await Cli.RunProcessWithInputAsync(new Dictionary<string, string?> { ["TESSERA_BROKER"] = Url }, secret + "\n", "token", "https://shop.example.com", "--scope", "read:orders", "--key-id", keyId, "--secret-stdin", "--json");
 
         Assert.True(granted.Code == 0, granted.ToString());
         Assert.Matches($@"(?m)^  {platform}\s+read:orders write:orders\s*$", granted.Out);
@@ -117,7 +117,7 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.True(suspended.Code == 0, suspended.ToString());
         Assert.Matches(@"(?m)^status:\s+suspended\s*$", suspended.Out);
         Assert.Equal(2, refused.Code);
-        Assert.Equal("error: broker answered 400 agent_suspended: agent is suspended: looping on 403s", refused.Err.Trim());
+        Assert.Equal("error: broker answered 400 agent_suspended: agent is suspended: looping on 403s", Cli.FirstLine(refused.Err));
         Assert.Equal("", refused.Out.Trim());
         var view = JsonNode.Parse(shownSuspended.Out)!;
         Assert.Equal("suspended", view["status"]!.GetValue<string>());
@@ -139,9 +139,9 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
 
         Assert.True(revoked.Code == 0, revoked.ToString());
         Assert.Equal(2, afterRevoke.Code);
-        Assert.Equal("error: broker answered 400 agent_revoked: agent has been revoked", afterRevoke.Err.Trim());
+        Assert.Equal("error: broker answered 400 agent_revoked: agent has been revoked", Cli.FirstLine(afterRevoke.Err));
         Assert.Equal(2, cannotUnsuspend.Code);
-        Assert.Equal("error: broker answered 409 conflict: agent is revoked and cannot become active", cannotUnsuspend.Err.Trim());
+        Assert.Equal("error: broker answered 409 conflict: agent is revoked and cannot become active", Cli.FirstLine(cannotUnsuspend.Err));
         view = JsonNode.Parse(shownRevoked.Out)!;
         Assert.Equal("revoked", view["status"]!.GetValue<string>());
         Assert.Equal("decommissioned", view["status_reason"]!.GetValue<string>());
@@ -204,7 +204,7 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         // A key-only agent has no secret to rotate.
         var rotate = await Admin((o, e) => AgentsCommand.RotateSecretAsync(Url, agent["key_id"]!.GetValue<string>(), 0, false, o, e, None, Secret));
         Assert.Equal(2, rotate.Code);
-        Assert.Equal("error: broker answered 409 conflict: agent authenticates with its registered keys only (private_key_jwt)", rotate.Err.Trim());
+        Assert.Equal("error: broker answered 409 conflict: agent authenticates with its registered keys only (private_key_jwt)", Cli.FirstLine(rotate.Err));
     }
 
     public static TheoryData<string, string?, string> BadLocalInput => new()
@@ -257,9 +257,9 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.Equal("{}", JsonNode.Parse(cleared.Out)!["metadata"]!.ToJsonString());
         Assert.Equal("second-owner", JsonNode.Parse(cleared.Out)!["owner"]!.GetValue<string>());
         Assert.Equal(2, badTtl.Code);
-        Assert.Equal("error: broker answered 400 invalid_ttl: invalid token TTL: must be between 60 and 86400 seconds (0 = the broker's exchange_ttl), got 5", badTtl.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_ttl: invalid token TTL: must be between 60 and 86400 seconds (0 = the broker's exchange_ttl), got 5", Cli.FirstLine(badTtl.Err));
         Assert.Equal(2, nothing.Code);
-        Assert.Equal("error: broker answered 400 invalid_request: at least one of owner, metadata, token_ttl or jwks must be provided", nothing.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_request: at least one of owner, metadata, token_ttl or jwks must be provided", Cli.FirstLine(nothing.Err));
         Assert.Equal(1, both.Code);
         Assert.Equal("error: give --metadata or --clear-metadata, not both", both.Err.Trim());
     }
@@ -280,9 +280,9 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.Equal(2, outside.Code);
         Assert.StartsWith($"error: broker answered 403 scope_violation: scope 'delete:orders' is not defined by platform '{shop}'", outside.Err, StringComparison.Ordinal);
         Assert.Equal(2, unknown.Code);
-        Assert.Equal("error: broker answered 404 not_found: platform not found", unknown.Err.Trim());
+        Assert.Equal("error: broker answered 404 not_found: platform not found", Cli.FirstLine(unknown.Err));
         Assert.Equal(2, noGrantYet.Code);
-        Assert.Equal("error: broker answered 400 invalid_target: the agent holds no grant on any platform", noGrantYet.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_target: the agent holds no grant on any platform", Cli.FirstLine(noGrantYet.Err));
 
         var shown = await ShowAsync(keyId, json: false);
         var ok = await TokenAsync(shop, keyId, secret, json: true);
@@ -295,9 +295,9 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.True(ok.Code == 0, ok.ToString());
         Assert.Equal("read:orders", JsonNode.Parse(ok.Out)!["scope"]!.GetValue<string>());
         Assert.Equal(2, notGranted.Code);
-        Assert.Equal($"error: broker answered 400 scope_not_granted: scope 'write:orders' is not granted to this agent on platform '{shop}'", notGranted.Err.Trim());
+        Assert.Equal($"error: broker answered 400 scope_not_granted: scope 'write:orders' is not granted to this agent on platform '{shop}'", Cli.FirstLine(notGranted.Err));
         Assert.Equal(2, ambiguous.Code);
-        Assert.Equal("error: broker answered 400 invalid_target: resource is required: the agent is granted on several platforms", ambiguous.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_target: resource is required: the agent is granted on several platforms", Cli.FirstLine(ambiguous.Err));
 
         var removed = await Admin((o, e) => AgentsCommand.SendAsync(Url, HttpMethod.Delete, $"{AgentsCommand.Path(agentId)}/grants/{shop}", null, true, o, e, None, Secret));
         var removedAgain = await Admin((o, e) => AgentsCommand.SendAsync(Url, HttpMethod.Delete, $"{AgentsCommand.Path(agentId)}/grants/{shop}", null, true, o, e, None, Secret));
@@ -307,11 +307,11 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.True(removed.Code == 0, removed.ToString());
         Assert.Equal([other], JsonNode.Parse(removed.Out)!["grants"]!.AsArray().Select(g => g!["platform_id"]!.GetValue<string>()));
         Assert.Equal(2, removedAgain.Code);
-        Assert.Equal("error: broker answered 404 not_found: the agent holds no grant on that platform", removedAgain.Err.Trim());
+        Assert.Equal("error: broker answered 404 not_found: the agent holds no grant on that platform", Cli.FirstLine(removedAgain.Err));
         Assert.True(onlyOther.Code == 0, onlyOther.ToString());
         Assert.Equal("read:stock", JsonNode.Parse(onlyOther.Out)!["scope"]!.GetValue<string>());
         Assert.Equal(2, revokedGrant.Code);
-        Assert.Equal($"error: broker answered 400 platform_not_granted: the agent holds no grant on platform '{shop}'", revokedGrant.Err.Trim());
+        Assert.Equal($"error: broker answered 400 platform_not_granted: the agent holds no grant on platform '{shop}'", Cli.FirstLine(revokedGrant.Err));
     }
 
     [Fact]
@@ -330,7 +330,7 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         var withOld = await TokenAsync(shop, keyId, oldSecret);
         var withNew = await TokenAsync(shop, keyId, fields["secret"]);
         Assert.Equal(2, withOld.Code);
-        Assert.Equal("error: broker answered 401 invalid_client: client authentication failed", withOld.Err.Trim());
+        Assert.Equal("error: broker answered 401 invalid_client: client authentication failed", Cli.FirstLine(withOld.Err));
         Assert.DoesNotContain(oldSecret, withOld.Err, StringComparison.Ordinal);
         Assert.True(withNew.Code == 0, withNew.ToString());
     }
@@ -350,7 +350,7 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.True(second.Code == 0, second.ToString());
         Assert.Equal("suspended by an operator", JsonNode.Parse(second.Out)!["status_reason"]!.GetValue<string>());
         Assert.Equal(2, longReason.Code);
-        Assert.Equal("error: broker answered 400 invalid_request: reason must be at most 256 printable characters", longReason.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_request: reason must be at most 256 printable characters", Cli.FirstLine(longReason.Err));
         Assert.Equal("suspended", JsonNode.Parse((await ShowAsync(keyId)).Out)!["status"]!.GetValue<string>());
     }
 
@@ -373,8 +373,13 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         });
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 404 not_found: agent not found", result.Err.Trim());
+        Assert.Equal("error: broker answered 404 not_found: agent not found", Cli.FirstLine(result.Err));
         Assert.Equal("", result.Out);
+
+        // What the broker advises, and which broker it was, follow the error line.
+        string[] lines = result.Err.Trim().Split('\n');
+        Assert.Equal("  hint: use the agent's key_id, or its agent_id percent-encoded", lines[1].TrimEnd('\r'));
+        Assert.Equal($"  broker: {new Uri(Url)}", lines[2].TrimEnd('\r'));
     }
 
     [Fact]
@@ -392,7 +397,7 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.Equal(1, noSecret.Code);
         Assert.Equal("error: no agent secret: set TESSERA_AGENT_SECRET or pipe it into --secret-stdin", noSecret.Err.Trim());
         Assert.Equal(2, wrong.Code);
-        Assert.Equal("error: broker answered 401 invalid_client: client authentication failed", wrong.Err.Trim());
+        Assert.Equal("error: broker answered 401 invalid_client: client authentication failed", Cli.FirstLine(wrong.Err));
         Assert.DoesNotContain("tsr_sk_not-the-secret", wrong.Err + wrong.Out, StringComparison.Ordinal);
         Assert.Equal(3, down.Code);
         Assert.StartsWith($"error: cannot reach the broker at {unreachable}/", down.Err, StringComparison.Ordinal);
@@ -416,7 +421,7 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
 
         Assert.True(first.Code == 0, first.ToString());
         Assert.Equal(2, second.Code);
-        Assert.Matches(@"^error: broker answered 429 rate_limited_agent: too many token requests for this agent \(retry after \d+ s\)$", second.Err.Trim());
+        Assert.Matches(@"^error: broker answered 429 rate_limited_agent: too many token requests for this agent \(retry after \d+ s\)$", Cli.FirstLine(second.Err));
     }
 
     [Fact]

@@ -249,10 +249,10 @@ public sealed partial class AppsVerbsTests(AppsBrokerFixture fixture) : IClassFi
         var shown = await ShowAsync(appId, json: true);
 
         Assert.Equal(2, empty.Code);
-        Assert.Equal("error: broker answered 400 invalid_request: at least one of scopes or token_ttl must be provided", empty.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_request: at least one of scopes or token_ttl must be provided", Cli.FirstLine(empty.Err));
         Assert.Equal("", empty.Out);
         Assert.Equal(2, badTtl.Code);
-        Assert.Equal("error: broker answered 400 invalid_ttl: invalid token TTL: must be between 60 and 86400 seconds, got 30", badTtl.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_ttl: invalid token TTL: must be between 60 and 86400 seconds, got 30", Cli.FirstLine(badTtl.Err));
         var app = JsonNode.Parse(shown.Out)!;
         Assert.Equal(["read:data:*"], app["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
         Assert.Equal(1800, app["token_ttl"]!.GetValue<int>());
@@ -359,7 +359,7 @@ public sealed partial class AppsVerbsTests(AppsBrokerFixture fixture) : IClassFi
         var result = await RotateAsync(appId, grace: 0);
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 409 conflict: app is deregistered", result.Err.Trim());
+        Assert.Equal("error: broker answered 409 conflict: app is deregistered", Cli.FirstLine(result.Err));
         Assert.Equal("", result.Out);
     }
 
@@ -373,7 +373,7 @@ public sealed partial class AppsVerbsTests(AppsBrokerFixture fixture) : IClassFi
         var json = await CreateAsync(name, json: true);
 
         Assert.Equal(2, human.Code);
-        Assert.Equal($"error: broker answered 409 conflict: an app named '{name}' already exists", human.Err.Trim());
+        Assert.Equal($"error: broker answered 409 conflict: an app named '{name}' already exists", Cli.FirstLine(human.Err));
         Assert.Equal("", human.Out);
         Assert.Equal(2, json.Code);
         Assert.StartsWith("error: broker answered 409 conflict: ", json.Err, StringComparison.Ordinal);
@@ -390,7 +390,7 @@ public sealed partial class AppsVerbsTests(AppsBrokerFixture fixture) : IClassFi
         var result = await CreateAsync(name);
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 400 invalid_request: invalid app name: must be lowercase letters, digits, and hyphens", result.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_request: invalid app name: must be lowercase letters, digits, and hyphens", Cli.FirstLine(result.Err));
     }
 
     [Fact]
@@ -399,7 +399,7 @@ public sealed partial class AppsVerbsTests(AppsBrokerFixture fixture) : IClassFi
         var result = await CreateAsync(NewName(), ["admin:revoke:*"]);
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 400 invalid_scope_format: scope 'admin:revoke:*' is in the admin: namespace, which is reserved for the broker's own admin tokens", result.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_scope_format: scope 'admin:revoke:*' is in the admin: namespace, which is reserved for the broker's own admin tokens", Cli.FirstLine(result.Err));
     }
 
     public static TheoryData<string> IdVerbs => ["show", "update", "rotate-secret", "remove"];
@@ -420,7 +420,7 @@ public sealed partial class AppsVerbsTests(AppsBrokerFixture fixture) : IClassFi
         var result = await RunIdVerbAsync(verb, "app-no-such-app-000000");
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 404 not_found: app not found", result.Err.Trim());
+        Assert.Equal("error: broker answered 404 not_found: app not found", Cli.FirstLine(result.Err));
         Assert.Equal("", result.Out);
     }
 
@@ -448,7 +448,7 @@ public sealed partial class AppsVerbsTests(AppsBrokerFixture fixture) : IClassFi
         var result = await CreateAsync(NewName(), secret: "not-the-admin-secret-0000");
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 401 unauthorized: invalid credentials", result.Err.Trim());
+        Assert.Equal("error: broker answered 401 unauthorized: invalid credentials", Cli.FirstLine(result.Err));
         Assert.DoesNotContain("not-the-admin-secret-0000", result.Err, StringComparison.Ordinal);
     }
 

@@ -101,6 +101,9 @@ internal sealed record CliResult(int Code, string Out, string Err)
 
 internal static class Cli
 {
+    /// <summary>The first line of <paramref name="text"/>: a refusal's error line, without the hint and broker lines after it.</summary>
+    public static string FirstLine(string text) => text.Trim().Split('\n')[0].TrimEnd('\r');
+
     /// <summary>Runs a verb handler with captured writers and checks the admin secret never shows in its output.</summary>
     public static async Task<CliResult> RunAsync(Func<TextWriter, TextWriter, Task<int>> verb)
     {

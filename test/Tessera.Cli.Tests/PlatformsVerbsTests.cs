@@ -224,7 +224,7 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         Assert.False(fields.ContainsKey("client_secret"));
         Assert.Equal("", result.Err);
         Assert.Equal(2, empty.Code);
-        Assert.Equal("error: broker answered 400 invalid_request: at least one of name, hostnames, scopes, routes or token_profile must be provided", empty.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_request: at least one of name, hostnames, scopes, routes or token_profile must be provided", Cli.FirstLine(empty.Err));
     }
 
     [Fact]
@@ -267,7 +267,7 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         Assert.Equal(["platform_id", "status", "removed_at"], fields.Keys);
         Assert.Equal("removed", fields["status"]);
         Assert.Equal(2, shown.Code);
-        Assert.Equal("error: broker answered 404 not_found: platform not found", shown.Err.Trim());
+        Assert.Equal("error: broker answered 404 not_found: platform not found", Cli.FirstLine(shown.Err));
         Assert.Equal("", shown.Out);
     }
 
@@ -316,7 +316,7 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         var result = await CreateAsync(fields);
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered " + expected, result.Err.Trim());
+        Assert.Equal("error: broker answered " + expected, Cli.FirstLine(result.Err));
         Assert.Equal("", result.Out);
     }
 
@@ -329,7 +329,7 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         var result = await CreateAsync(Basic(id, routes));
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 400 invalid_request: routes[0]: scope 'delete:everything' is not one of the platform's scopes", result.Err.Trim());
+        Assert.Equal("error: broker answered 400 invalid_request: routes[0]: scope 'delete:everything' is not one of the platform's scopes", Cli.FirstLine(result.Err));
     }
 
     public static TheoryData<string> IdVerbs => ["show", "update", "remove", "rotate-secret", "scopes-file"];
@@ -351,7 +351,7 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         });
 
         Assert.Equal(2, result.Code);
-        Assert.Equal("error: broker answered 404 not_found: platform not found", result.Err.Trim());
+        Assert.Equal("error: broker answered 404 not_found: platform not found", Cli.FirstLine(result.Err));
         Assert.Equal("", result.Out);
     }
 
@@ -400,7 +400,7 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         Assert.Equal("3", fields["routes"]);
         Assert.Contains(ShownOnce, created.Err, StringComparison.Ordinal);
         Assert.Equal(2, duplicate.Code);
-        Assert.Equal($"error: broker answered 409 conflict: a platform with id '{id}' already exists", duplicate.Err.Trim());
+        Assert.Equal($"error: broker answered 409 conflict: a platform with id '{id}' already exists", Cli.FirstLine(duplicate.Err));
         Assert.Equal("", duplicate.Out.Trim());
         Assert.Equal(1, badProfile.Code);
         Assert.Contains("jwt", badProfile.Err, StringComparison.Ordinal);
@@ -444,6 +444,6 @@ public sealed class PlatformsVerbsTests(CredentialsBrokerFixture fixture) : ICla
         Assert.True(removed.Code == 0, removed.ToString());
         Assert.Matches(@"(?m)^status:\s+removed\s*$", removed.Out);
         Assert.Equal(2, gone.Code);
-        Assert.Equal("error: broker answered 404 not_found: platform not found", gone.Err.Trim());
+        Assert.Equal("error: broker answered 404 not_found: platform not found", Cli.FirstLine(gone.Err));
     }
 }

@@ -92,9 +92,12 @@ internal sealed class BrokerClient : IDisposable
 }
 
 /// <summary>The broker refused a request; carries its problem fields.</summary>
-internal sealed class BrokerException(int status, string code, string detail) : Exception($"{status} {code}: {detail}")
+internal sealed class BrokerException(int status, string code, string detail, string? hint = null) : Exception($"{status} {code}: {detail}")
 {
     public int Status { get; } = status;
+
+    /// <summary>The problem's <c>hint</c>: what the broker advises to change.</summary>
+    public string? Hint { get; } = hint;
 
     public string Code { get; } = code;
 
@@ -104,6 +107,7 @@ internal sealed class BrokerException(int status, string code, string detail) : 
     {
         string code = "http_" + (int)response.StatusCode;
         string detail = response.ReasonPhrase ?? "";
+        string? hint = null;
         try
         {
             var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
@@ -111,6 +115,7 @@ internal sealed class BrokerException(int status, string code, string detail) : 
 
             // Problem details carry "detail"; the OAuth token endpoint carries "error_description".
             detail = (problem?["detail"] ?? problem?["error_description"])?.GetValue<string>() ?? detail;
+            hint = problem?["hint"] is JsonValue h && h.TryGetValue(out string? text) ? text : null;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
@@ -121,7 +126,7 @@ internal sealed class BrokerException(int status, string code, string detail) : 
             detail += $" (retry after {wait.TotalSeconds:0} s)";
         }
 
-        return new BrokerException((int)response.StatusCode, code, detail);
+        return new BrokerException((int)response.StatusCode, code, detail, hint);
     }
 }
 
