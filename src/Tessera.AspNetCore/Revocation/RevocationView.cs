@@ -14,7 +14,8 @@ namespace Tessera.AspNetCore.Revocation;
 /// then follows the Server-Sent Events stream, so a revocation reaches it as the broker commits
 /// it; on a dropped stream it polls from the last cursor and reconnects. A <c>keys</c> event (or,
 /// after a gap, a changed <c>keys_version</c> in the polled page) makes the JWKS cache refetch at
-/// once, even inside its unknown-kid cooldown. A check is a hash probe. Memory is bounded whatever
+/// once, even inside its unknown-kid cooldown. A <c>routes</c> event raises <see cref="RoutesChanged"/>.
+/// Other events are ignored, so a newer broker may add some. A check is a hash probe. Memory is bounded whatever
 /// the broker sends: entries are swept once past their <c>expires_at</c> plus the leeway, their
 /// number is capped, and a feed line or page larger than its cap drops the connection.
 /// </summary>
@@ -92,6 +93,13 @@ public sealed partial class RevocationView : IDisposable
         _ = StalenessGauge;
         _ = EntriesGauge;
     }
+
+    /// <summary>
+    /// Raised, on the feed's reader, for each <c>routes</c> event: the named platform's scopes file
+    /// changed at the broker. A stream read with a platform's credentials carries only that
+    /// platform's. Not raised for changes made while the stream was down: poll as well.
+    /// </summary>
+    public event EventHandler<RoutesChangedEventArgs>? RoutesChanged;
 
     /// <summary>How long since the view last heard from the broker.</summary>
     public TimeSpan Staleness => _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _lastSyncMs));
@@ -245,6 +253,31 @@ public sealed partial class RevocationView : IDisposable
             RememberKeysVersion(data);
             await _jwks.ForceRefreshAsync(stop);
         }
+        else if (name == "routes" && RoutesChanged is { } handlers && RouteChange(data) is { } change)
+        {
+            handlers(this, change);
+        }
+    }
+
+    // {"platform_id":"…","version":N}; an event without a platform id tells nobody anything.
+    private static RoutesChangedEventArgs? RouteChange(string data)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object &&
+                root.TryGetProperty("platform_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } platformId)
+            {
+                long version = root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : 0;
+                return new RoutesChangedEventArgs(platformId, version);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
     }
 
     private void Apply(JsonElement entry)
