@@ -12,23 +12,37 @@ namespace Tessera.AspNetCore.Tests.Infrastructure;
 
 /// <summary>
 /// Rewrites the scopes file the broker sends while <see cref="Tamper"/> is set (a broker cannot be
-/// made to render an invalid one), and counts the scopes-file requests.
+/// made to render an invalid one), and counts the scopes-file requests and the 304s among their answers.
 /// </summary>
 public sealed class ScopesFileTamperingHandler() : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
 {
     private int _fetches;
+    private int _notModified;
 
     /// <summary>The body served instead of the broker's 200, or null to pass it through.</summary>
     public string? Tamper { get; set; }
 
     public int ScopesFileFetches => Volatile.Read(ref _fetches);
 
+    public int NotModified => Volatile.Read(ref _notModified);
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var response = await base.SendAsync(request, cancellationToken);
-        if (request.RequestUri?.AbsolutePath.EndsWith("/scopes-file", StringComparison.Ordinal) == true)
+        bool scopesFile = request.RequestUri?.AbsolutePath.EndsWith("/scopes-file", StringComparison.Ordinal) == true;
+        if (scopesFile)
         {
+            // Counted before sending: a fetch from a broker that is down counts too.
             Interlocked.Increment(ref _fetches);
+        }
+
+        var response = await base.SendAsync(request, cancellationToken);
+        if (scopesFile)
+        {
+            if (response.StatusCode == HttpStatusCode.NotModified)
+            {
+                Interlocked.Increment(ref _notModified);
+            }
+
             if (Tamper is { } body && response.StatusCode == HttpStatusCode.OK)
             {
                 var etag = response.Headers.ETag;
