@@ -42,4 +42,26 @@ public sealed class RevocationViewRoutesEventTests
         Assert.Equal(3, change.Version);
         Assert.Equal(1, fake.Count("/v1/revocations/stream"));
     }
+
+    [Fact]
+    public async Task StreamConnected_IsRaisedOnEveryConnection_SoWhatWasAnnouncedMeanwhileCanBeAskedAgain()
+    {
+        await using var fake = await FakeFeedBroker.StartAsync();
+        fake.Stream = async context =>
+        {
+            // The broker accepts, says one thing and hangs up: the view reconnects.
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync(": fake\n\n", context.RequestAborted);
+        };
+        var (view, http) = StartView(fake.Url, TimeProvider.System, NullLogger.Instance);
+        using var _ = http;
+        using var __ = view;
+        int connected = 0;
+        view.StreamConnected += (_, _) => Interlocked.Increment(ref connected);
+
+        await view.EnsureStartedAsync(TimeSpan.FromSeconds(5));
+        await WaitUntilAsync(() => Volatile.Read(ref connected) >= 2, "the view says so again after reconnecting");
+
+        Assert.True(fake.Count("/v1/revocations/stream") >= Volatile.Read(ref connected));
+    }
 }

@@ -101,6 +101,14 @@ public sealed partial class RevocationView : IDisposable
     /// </summary>
     public event EventHandler<RoutesChangedEventArgs>? RoutesChanged;
 
+    /// <summary>
+    /// Raised, on the feed's reader, each time the broker accepts the view's stream (the first
+    /// time and after every reconnection). Events without an <c>id</c> (<c>keys</c>, <c>routes</c>)
+    /// are not replayed, so whatever they would have announced while no stream was open must be
+    /// checked again now (a conditional fetch); from this point on, the stream announces it.
+    /// </summary>
+    public event EventHandler? StreamConnected;
+
     /// <summary>How long since the view last heard from the broker.</summary>
     public TimeSpan Staleness => _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _lastSyncMs));
 
@@ -163,7 +171,7 @@ public sealed partial class RevocationView : IDisposable
                 _firstSync.TrySetResult();
                 backoff = TimeSpan.FromMilliseconds(250);
                 // Every line means the broker was heard, and everything it said so far is applied.
-                await _client.FollowAsync(Cursor, (name, data) => OnEventAsync(name, data, stop), Touch, stop);
+                await _client.FollowAsync(Cursor, OnStreamConnected, (name, data) => OnEventAsync(name, data, stop), Touch, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -279,6 +287,8 @@ public sealed partial class RevocationView : IDisposable
 
         return null;
     }
+
+    private void OnStreamConnected() => StreamConnected?.Invoke(this, EventArgs.Empty);
 
     private void Apply(JsonElement entry)
     {

@@ -9,9 +9,10 @@ public sealed class BrokerRouteScopesOptions
 {
     /// <summary>
     /// How often the scopes file is asked for again (with <c>If-None-Match</c>, so an unchanged
-    /// file costs a 304). A change announced on the revocation feed is fetched at once, so this
-    /// only bounds how late a change heard of no other way arrives (another broker replica, a
-    /// dropped stream, <c>FollowRevocations</c> off). Default 30 s.
+    /// file costs a 304). A change announced on the revocation feed is fetched at once, and so is
+    /// the file whenever the feed's stream reconnects, so this only bounds how late a change heard
+    /// of no other way arrives (made through another broker replica, or <c>FollowRevocations</c>
+    /// off). Default 30 s.
     /// </summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -10,8 +10,9 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// <summary>
 /// Follows the platform's routes at the broker: fetches <c>{Authority}/v1/platforms/{id}/scopes-file</c>
 /// with the platform's credentials (HTTP Basic) in the background, again every
-/// <see cref="BrokerRouteScopesOptions.RefreshInterval"/> with <c>If-None-Match</c>, and at once when
-/// the revocation feed announces a change of this platform's routes. A valid new version is swapped in
+/// <see cref="BrokerRouteScopesOptions.RefreshInterval"/> with <c>If-None-Match</c>, at once when
+/// the revocation feed announces a change of this platform's routes, and when the feed's stream
+/// (re)connects (a change made while it was away was announced to nobody). A valid new version is swapped in
 /// atomically; a failed fetch or an invalid document is logged (at most once a minute for the same
 /// cause) and the last good version keeps serving; until a first version is loaded, requests get
 /// <c>MIDDLEWARE_NOT_READY</c>, as with an unreadable local file.
@@ -70,6 +71,7 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
         if (feed is not null)
         {
             feed.RoutesChanged += OnRoutesChanged;
+            feed.StreamConnected += OnStreamConnected;
         }
 
         _ = Task.Run(RunAsync);
@@ -94,6 +96,7 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
         if (_feed is not null)
         {
             _feed.RoutesChanged -= OnRoutesChanged;
+            _feed.StreamConnected -= OnStreamConnected;
         }
 
         _stop.Cancel();
@@ -107,6 +110,10 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
             RefreshNow();
         }
     }
+
+    // A change made while the stream was away (or before it first connected, during a fetch already
+    // under way) was announced to nobody: ask again (a 304 when there was none).
+    private void OnStreamConnected(object? sender, EventArgs e) => RefreshNow();
 
     private async Task RunAsync()
     {
