@@ -40,11 +40,13 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
     private string? _etag;
     private string? _loggedError;
     private DateTimeOffset _loggedAt;
+    private int _disposed;
 
     /// <summary>
     /// Starts following the scopes file of <paramref name="platformId"/> at the broker
     /// <paramref name="authority"/>; the first fetch runs in the background. With
-    /// <paramref name="feed"/>, a <c>routes</c> event for this platform triggers a fetch at once.
+    /// <paramref name="feed"/>, a <c>routes</c> event for this platform, or the feed's stream
+    /// (re)connecting, triggers a fetch at once.
     /// <paramref name="http"/> stays the caller's to dispose.
     /// </summary>
     public BrokerScopesFileSource(
@@ -93,6 +95,11 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (_feed is not null)
         {
             _feed.RoutesChanged -= OnRoutesChanged;
@@ -165,7 +172,12 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
             switch (response.StatusCode)
             {
-                case HttpStatusCode.NotModified when _current is not null:
+                case HttpStatusCode.NotModified when _current is { } unchanged:
+                    if (_lastError is not null)
+                    {
+                        LogUnchanged(_logger, _uri, unchanged.Version);
+                    }
+
                     Succeeded();
                     return true;
                 case HttpStatusCode.OK:
@@ -188,7 +200,8 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException)
         {
-            return Failed($"cannot fetch the scopes file from the broker ({ex.GetType().Name}: {ex.Message})");
+            // The message may name the broker's address: logged, not put in the refusals callers see.
+            return Failed($"cannot fetch the scopes file from the broker ({ex.GetType().Name})", ex.Message);
         }
     }
 
@@ -254,12 +267,12 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
         return false;
     }
 
-    private bool Failed(string error)
+    private bool Failed(string error, string? more = null)
     {
         _lastError = error;
         if (ShouldLog(error))
         {
-            LogFailed(_logger, _uri, error, _current is null ? "requests get MIDDLEWARE_NOT_READY until it succeeds" : "keeping the last good version");
+            LogFailed(_logger, _uri, more is null ? error : $"{error}: {more}", _current is null ? "requests get MIDDLEWARE_NOT_READY until it succeeds" : "keeping the last good version");
         }
 
         return false;
@@ -281,6 +294,9 @@ public sealed partial class BrokerScopesFileSource : IScopesFileSource, IDisposa
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Route scopes loaded from the broker ({Url}): {Count} routes, version {Version}")]
     private static partial void LogLoaded(ILogger logger, Uri url, int count, int version);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Information, Message = "Route scopes from the broker ({Url}) reachable again: version {Version} is still current")]
+    private static partial void LogUnchanged(ILogger logger, Uri url, int version);
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Error, Message = "The broker refused the route scopes request {Url} with HTTP {Status}: {Why}; {Outcome}")]
     private static partial void LogRefused(ILogger logger, Uri url, int status, string why, string outcome);
