@@ -49,15 +49,17 @@ internal sealed class RevocationFeedClient(HttpClient http, Uri authority, Authe
     }
 
     /// <summary>
-    /// Follows the stream from <paramref name="since"/> until it ends: <paramref name="onEvent"/>
-    /// gets each complete event (name, data), <paramref name="onLine"/> runs after every line
-    /// (comments and heartbeats included) once what came before it is handled.
+    /// Follows the stream from <paramref name="since"/> until it ends: <paramref name="onConnected"/>
+    /// runs once the broker accepted it, <paramref name="onEvent"/> gets each complete event (name,
+    /// data), <paramref name="onLine"/> runs after every line (comments and heartbeats included) once
+    /// what came before it is handled.
     /// </summary>
-    public async Task FollowAsync(long since, Func<string?, string, Task> onEvent, Action onLine, CancellationToken stop)
+    public async Task FollowAsync(long since, Action onConnected, Func<string?, string, Task> onEvent, Action onLine, CancellationToken stop)
     {
         using var request = Request($"{_feed}/stream?since={since.ToString(CultureInfo.InvariantCulture)}");
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
         EnsureAccepted(response);
+        onConnected();
         await using var body = await response.Content.ReadAsStreamAsync(stop);
         var reader = new BoundedLineReader(body, RevocationView.MaxLineBytes);
         string? eventName = null;

@@ -14,7 +14,8 @@ namespace Tessera.AspNetCore.Revocation;
 /// then follows the Server-Sent Events stream, so a revocation reaches it as the broker commits
 /// it; on a dropped stream it polls from the last cursor and reconnects. A <c>keys</c> event (or,
 /// after a gap, a changed <c>keys_version</c> in the polled page) makes the JWKS cache refetch at
-/// once, even inside its unknown-kid cooldown. A check is a hash probe. Memory is bounded whatever
+/// once, even inside its unknown-kid cooldown. A <c>routes</c> event raises <see cref="RoutesChanged"/>.
+/// Other events are ignored, so a newer broker may add some. A check is a hash probe. Memory is bounded whatever
 /// the broker sends: entries are swept once past their <c>expires_at</c> plus the leeway, their
 /// number is capped, and a feed line or page larger than its cap drops the connection.
 /// </summary>
@@ -93,6 +94,21 @@ public sealed partial class RevocationView : IDisposable
         _ = EntriesGauge;
     }
 
+    /// <summary>
+    /// Raised, on the feed's reader, for each <c>routes</c> event: the named platform's scopes file
+    /// changed at the broker. A stream read with a platform's credentials carries only that
+    /// platform's. Not raised for changes made while the stream was down: poll as well.
+    /// </summary>
+    public event EventHandler<RoutesChangedEventArgs>? RoutesChanged;
+
+    /// <summary>
+    /// Raised, on the feed's reader, each time the broker accepts the view's stream (the first
+    /// time and after every reconnection). Events without an <c>id</c> (<c>keys</c>, <c>routes</c>)
+    /// are not replayed, so whatever they would have announced while no stream was open must be
+    /// checked again now (a conditional fetch); from this point on, the stream announces it.
+    /// </summary>
+    public event EventHandler? StreamConnected;
+
     /// <summary>How long since the view last heard from the broker.</summary>
     public TimeSpan Staleness => _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _lastSyncMs));
 
@@ -155,7 +171,7 @@ public sealed partial class RevocationView : IDisposable
                 _firstSync.TrySetResult();
                 backoff = TimeSpan.FromMilliseconds(250);
                 // Every line means the broker was heard, and everything it said so far is applied.
-                await _client.FollowAsync(Cursor, (name, data) => OnEventAsync(name, data, stop), Touch, stop);
+                await _client.FollowAsync(Cursor, OnStreamConnected, (name, data) => OnEventAsync(name, data, stop), Touch, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -245,7 +261,34 @@ public sealed partial class RevocationView : IDisposable
             RememberKeysVersion(data);
             await _jwks.ForceRefreshAsync(stop);
         }
+        else if (name == "routes" && RoutesChanged is { } handlers && RouteChange(data) is { } change)
+        {
+            handlers(this, change);
+        }
     }
+
+    // {"platform_id":"…","version":N}; an event without a platform id tells nobody anything.
+    private static RoutesChangedEventArgs? RouteChange(string data)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object &&
+                root.TryGetProperty("platform_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } platformId)
+            {
+                long version = root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : 0;
+                return new RoutesChangedEventArgs(platformId, version);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    private void OnStreamConnected() => StreamConnected?.Invoke(this, EventArgs.Empty);
 
     private void Apply(JsonElement entry)
     {

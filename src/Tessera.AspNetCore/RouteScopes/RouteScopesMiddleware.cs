@@ -16,7 +16,7 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// verified) is reported under the rule's path template.
 /// </summary>
 internal sealed class RouteScopesMiddleware(
-    RequestDelegate next, ScopesFileSource source, string scheme, TesseraVerifierCache? verifiers, IOptionsMonitor<TesseraAuthenticationOptions>? options)
+    RequestDelegate next, IScopesFileSource source, string scheme, TesseraVerifierCache? verifiers, IOptionsMonitor<TesseraAuthenticationOptions>? options)
 {
     private EnforcementReporter? _reporter;
     private volatile bool _reporterKnown;

@@ -7,7 +7,7 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// an invalid one is logged and the last good version keeps serving; if the first load fails,
 /// requests get <c>MIDDLEWARE_NOT_READY</c> until a valid file appears.
 /// </summary>
-public sealed partial class ScopesFileSource : IDisposable
+public sealed partial class ScopesFileSource : IScopesFileSource, IDisposable
 {
     private readonly string _path;
     private readonly ILogger _logger;
@@ -36,10 +36,10 @@ public sealed partial class ScopesFileSource : IDisposable
         }
     }
 
-    /// <summary>The rules in force, or null while no valid file was ever loaded.</summary>
+    /// <inheritdoc />
     public ScopesFile? Current => _current;
 
-    /// <summary>The last load error, if the last attempt failed.</summary>
+    /// <inheritdoc />
     public string? LastError { get; private set; }
 
     /// <summary>Reads the file again now (the watcher calls this after edits settle).</summary>

@@ -10,6 +10,7 @@ using Tessera.Broker.Audit;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Credentials;
 using Tessera.Broker.Http;
+using Tessera.Broker.Revocation;
 using Tessera.Errors;
 using Tessera.Scopes;
 using Tessera.Storage.Clients;
@@ -89,6 +90,9 @@ internal static partial class PlatformAdminEndpoints
             await new ProblemResult(ErrorCatalog.Conflict, $"a platform with id '{platform.PlatformId}' already exists", "pick another id, or update the existing platform").ExecuteAsync(context);
             return;
         }
+
+        // A verifier already waiting for this platform (not ready until it exists) loads it now.
+        context.RequestServices.GetRequiredService<RevocationFeed>().NotifyRoutesChanged(platform.PlatformId, platform.Version);
 
         // The platform's own credentials: for its enforcement reports and its scopes file.
         string secret = ClientSecrets.NewSecret();
@@ -219,6 +223,8 @@ internal static partial class PlatformAdminEndpoints
         }
 
         var stored = (await store.FindAsync(platform.PlatformId, context.RequestAborted))!;
+        // Every update moves the version, which the scopes file carries: its verifier refetches it.
+        context.RequestServices.GetRequiredService<RevocationFeed>().NotifyRoutesChanged(stored.PlatformId, stored.Version);
         await s.Audit.RecordAsync(
             AuditDraft.Of(s.Time, AuditEventTypes.PlatformUpdated, "success", $"platform updated | platform_id={stored.PlatformId} | version={stored.Version} | hostnames={string.Join(',', stored.Hostnames)} | scopes={string.Join(',', stored.Scopes)} | token_profile={stored.TokenProfile}", resource: stored.PlatformId),
             cancellationToken: context.RequestAborted);
@@ -292,6 +298,18 @@ internal static partial class PlatformAdminEndpoints
             return;
         }
 
+        // The file is a function of the stored platform, whose version moves on every update; the
+        // creation time tells apart a platform removed and registered again under the same id.
+        string etag = ScopesFileETag(platform);
+        if (context.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } conditions &&
+            conditions.Any(c => c.Equals(Microsoft.Net.Http.Headers.EntityTagHeaderValue.Any) || c.Compare(new Microsoft.Net.Http.Headers.EntityTagHeaderValue(etag), useStrongComparison: false)))
+        {
+            context.Response.Headers.ETag = etag;
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
         var routes = RouteRules.Deserialize(platform.RoutesJson);
         if (platform.TokenProfile == "mudraid" && RouteRules.MudraIdProblem(routes) is { } problem)
         {
@@ -300,9 +318,14 @@ internal static partial class PlatformAdminEndpoints
         }
 
         string yaml = RouteRules.RenderYaml(platform.PlatformId, platform.Version, routes);
+        context.Response.Headers.ETag = etag;
         context.Response.Headers.CacheControl = "no-store";
         await Results.Text(yaml, "application/yaml; charset=utf-8").ExecuteAsync(context);
     }
+
+    /// <summary>The scopes file's entity tag: <c>"{platform_id}.{version}.{created_at_ms}"</c>, the same on every replica.</summary>
+    internal static string ScopesFileETag(PlatformRecord platform) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"{platform.PlatformId}.{platform.Version}.{platform.CreatedAtMs}\"");
 
     /// <summary>The mudraid profile's RS256 key is created (and so published) before the first such platform exists.</summary>
     private static void EnsureProfileKey(HttpContext context, string profile)

@@ -95,8 +95,9 @@ internal sealed partial class RevocationBroadcast(IRevocationStore store, Revoca
         }
 
         long keysVersion = feed.KeysVersion;
+        long routesSequence = feed.RoutesSequence;
         bool first = old.CoveredAfter == long.MaxValue;
-        if (added.Count == 0 && keysVersion == old.KeysVersion && !first)
+        if (added.Count == 0 && keysVersion == old.KeysVersion && routesSequence == old.RoutesSequence && !first)
         {
             return cursor;
         }
@@ -118,7 +119,7 @@ internal sealed partial class RevocationBroadcast(IRevocationStore store, Revoca
             frames.RemoveRange(0, frames.Count - MaxFrames);
         }
 
-        var next = new Snapshot([.. frames], coveredAfter, keysVersion, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var next = new Snapshot([.. frames], coveredAfter, keysVersion, routesSequence, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         Volatile.Write(ref _current, next);
         old.Publish();
         return cursor;
@@ -134,7 +135,7 @@ internal sealed partial class RevocationBroadcast(IRevocationStore store, Revoca
     /// Frames in sequence order. Every live entry after <see cref="CoveredAfter"/> is among them
     /// (<see cref="long.MaxValue"/> before the first read: nothing is covered yet).
     /// </summary>
-    internal sealed class Snapshot(Frame[] frames, long coveredAfter, long keysVersion, TaskCompletionSource next)
+    internal sealed class Snapshot(Frame[] frames, long coveredAfter, long keysVersion, long routesSequence, TaskCompletionSource next)
     {
         public Frame[] Frames => frames;
 
@@ -142,10 +143,13 @@ internal sealed partial class RevocationBroadcast(IRevocationStore store, Revoca
 
         public long KeysVersion => keysVersion;
 
+        /// <summary>The feed's route-change counter when this snapshot was published: a newer one wakes the streams.</summary>
+        public long RoutesSequence => routesSequence;
+
         /// <summary>Completes when a newer snapshot replaces this one.</summary>
         public Task Next => next.Task;
 
-        public static Snapshot Initial() => new([], long.MaxValue, long.MinValue, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        public static Snapshot Initial() => new([], long.MaxValue, long.MinValue, 0, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
         public void Publish() => next.TrySetResult();
 

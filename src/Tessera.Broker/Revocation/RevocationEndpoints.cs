@@ -115,7 +115,7 @@ internal static class RevocationEndpoints
     private static async Task ListAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        if (!await RevocationFeedAccess.AuthorizeAsync(context))
+        if (!(await RevocationFeedAccess.AuthorizeAsync(context)).Allowed)
         {
             return;
         }
@@ -150,7 +150,8 @@ internal static class RevocationEndpoints
     private static async Task StreamAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        if (!await RevocationFeedAccess.AuthorizeAsync(context))
+        var access = await RevocationFeedAccess.AuthorizeAsync(context);
+        if (!access.Allowed)
         {
             return;
         }
@@ -192,6 +193,7 @@ internal static class RevocationEndpoints
         context.Response.Headers["X-Accel-Buffering"] = "no";
         var output = context.Response.Body;
         long keysVersion = feed.KeysVersion;
+        long routesSeen = feed.RoutesSequence;
         metrics.RevocationFeedSubscribers.Inc();
         try
         {
@@ -244,6 +246,15 @@ internal static class RevocationEndpoints
                     await WriteAsync(output, $"event: keys\ndata: {{\"keys_version\":{keysVersion}}}\n\n", aborted);
                 }
 
+                if (feed.RoutesSequence != routesSeen)
+                {
+                    (string events, routesSeen) = RouteEvents(feed, routesSeen, access.PlatformId);
+                    if (events.Length > 0)
+                    {
+                        await WriteAsync(output, events, aborted);
+                    }
+                }
+
                 await output.FlushAsync(aborted);
 
                 // One wait per stream, with no timer left behind when the snapshot changes first.
@@ -265,6 +276,26 @@ internal static class RevocationEndpoints
         {
             metrics.RevocationFeedSubscribers.Dec();
         }
+    }
+
+    /// <summary>
+    /// The <c>routes</c> events after <paramref name="seen"/>, and the new position. A platform's
+    /// stream gets only its own platform's: another platform's ids are not its business.
+    /// </summary>
+    private static (string Events, long Seen) RouteEvents(RevocationFeed feed, long seen, string? platformId)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var change in feed.RouteChangesAfter(seen))
+        {
+            seen = change.Sequence;
+            if (platformId is null || string.Equals(platformId, change.PlatformId, StringComparison.Ordinal))
+            {
+                // Platform ids are lowercase letters, digits and hyphens: nothing to escape.
+                text.Append(CultureInfo.InvariantCulture, $"event: routes\ndata: {{\"platform_id\":\"{change.PlatformId}\",\"version\":{change.Version}}}\n\n");
+            }
+        }
+
+        return (text.ToString(), seen);
     }
 
     private static bool TryCursor(HttpContext context, out long since, out int limit, out ProblemResult? problem)

@@ -19,13 +19,15 @@ namespace Tessera.Broker.Revocation;
 /// </summary>
 internal static class RevocationFeedAccess
 {
-    /// <summary>True when the request may read the feed; otherwise the refusal has been written.</summary>
-    public static async Task<bool> AuthorizeAsync(HttpContext context)
+    private const string PlatformPrefix = "platform:";
+
+    /// <summary>Whether the request may read the feed (otherwise the refusal has been written), and as which platform.</summary>
+    public static async Task<FeedReader> AuthorizeAsync(HttpContext context)
     {
         var sp = context.RequestServices;
         if (sp.GetRequiredService<IOptions<BrokerOptions>>().Value.PublicRevocationFeed)
         {
-            return true;
+            return FeedReader.Everyone;
         }
 
         // Brute-force protection first, before any credential is looked at: the same per-address
@@ -34,7 +36,7 @@ internal static class RevocationFeedAccess
         {
             context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             await new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(context);
-            return false;
+            return FeedReader.Refused;
         }
 
         string? header = context.Request.Headers.Authorization;
@@ -44,21 +46,21 @@ internal static class RevocationFeedAccess
             var tokens = sp.GetRequiredService<Tokens.TokenService>();
             if (bearer.Problem is null && bearer.Claims is { Subject: "admin" } admin && admin.Audience.Contains(tokens.Issuer, StringComparer.Ordinal))
             {
-                return true;
+                return FeedReader.Everyone;
             }
 
             await RefuseAsync(context, ErrorCatalog.InvalidClient, "the revocation feed takes a platform's client credentials or an admin token");
-            return false;
+            return FeedReader.Refused;
         }
 
         var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, PlatformAdminEndpoints.Kind);
-        if (auth.Client is { Status: "active" })
+        if (auth.Client is { Status: "active" } client)
         {
-            return true;
+            return new FeedReader(true, client.EntityId.StartsWith(PlatformPrefix, StringComparison.Ordinal) ? client.EntityId[PlatformPrefix.Length..] : client.EntityId);
         }
 
         await RefuseAsync(context, auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail);
-        return false;
+        return FeedReader.Refused;
     }
 
     private static async Task RefuseAsync(HttpContext context, ErrorDescriptor error, string detail)
@@ -77,4 +79,16 @@ internal static class RevocationFeedAccess
 
         await new ProblemResult(error, detail, "send the platform's client_id and client_secret with HTTP Basic, or an admin token", "Basic realm=\"tessera\"").ExecuteAsync(context);
     }
+}
+
+/// <summary>
+/// Who reads the feed: <see cref="Allowed"/> false when refused; <see cref="PlatformId"/> is the
+/// platform whose credentials were sent (it gets only its own <c>routes</c> events), null for an
+/// admin token or a public feed (every platform's).
+/// </summary>
+internal readonly record struct FeedReader(bool Allowed, string? PlatformId)
+{
+    public static FeedReader Everyone => new(true, null);
+
+    public static FeedReader Refused => new(false, null);
 }
