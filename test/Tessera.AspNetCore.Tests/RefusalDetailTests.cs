@@ -24,13 +24,14 @@ public sealed class RefusalDetailTests
 
         var body = await Refusal.Assert401Async(await api.GetAsync("/orders", token), "INVALID_TOKEN", "invalid_token");
 
-        string expected = $"signing key '{stranger.KeyId}' is not published at {broker.Url}/.well-known/jwks.json; " +
+        // The body names the key URL the broker publishes; the log adds where it was fetched (the Authority).
+        string expected = $"signing key '{stranger.KeyId}' is not published at https://this.broker.test/.well-known/jwks.json; " +
             "the token's issuer 'https://other.broker.test' (unverified) is not this broker ('https://this.broker.test'): it was issued by another broker";
         Assert.Equal(expected, body["detail"]!.GetValue<string>());
         Assert.Equal(expected, body["message"]!.GetValue<string>());
         var warning = Assert.Single(logs.Lines, l => l.Id.Id == 5217);
         Assert.StartsWith("Warning", warning.Text, StringComparison.Ordinal);
-        Assert.Contains(expected, warning.Text, StringComparison.Ordinal);
+        Assert.Contains($"{expected} (keys fetched from {broker.Url}/.well-known/jwks.json)", warning.Text, StringComparison.Ordinal);
         AssertNoToken(logs, token);
     }
 
@@ -49,7 +50,7 @@ public sealed class RefusalDetailTests
         var body = await Refusal.Assert401Async(await api.GetAsync("/orders", keys.Sign(claims, header)), "INVALID_TOKEN", "invalid_token");
 
         Assert.Equal(
-            $"signing key 'retired-key' is not published at {broker.Url}/.well-known/jwks.json: the key was retired, or the token was not signed by this broker",
+            "signing key 'retired-key' is not published at https://this.broker.test/.well-known/jwks.json: the key was retired, or the token was not signed by this broker",
             body["detail"]!.GetValue<string>());
     }
 

@@ -70,13 +70,14 @@ public sealed class TesseraAuthenticationHandler(
                 int seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
                 Context.Items[VerifierProblem.RetryAfterKey] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 entry.Refusals.JwksUnavailable(cache, retryAfter);
-                return await FailAsync(VerifierError.JwksUnavailable, $"the verification keys could not be fetched from {cache.Uri}; retry in {seconds} s", true);
+                return await FailAsync(VerifierError.JwksUnavailable, $"the verification keys could not be fetched from {entry.PublishedJwks}; retry in {seconds} s", true);
             }
 
             if (lookup == JwksLookup.UnknownKey)
             {
-                string detail = RefusalDetails.UnknownKey(token, kid, cache.Uri, verifier.ValidIssuers, Options.MaxTokenLength);
-                entry.Refusals.UnknownKey(detail);
+                var published = entry.PublishedJwks;
+                string detail = RefusalDetails.UnknownKey(token, kid, published, verifier.ValidIssuers, Options.MaxTokenLength);
+                entry.Refusals.UnknownKey(published == cache.Uri ? detail : $"{detail} (keys fetched from {cache.Uri})");
                 return await FailAsync(VerifierError.InvalidToken, detail, true);
             }
 

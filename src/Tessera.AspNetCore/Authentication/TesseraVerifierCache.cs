@@ -153,5 +153,8 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
     {
         /// <summary>Where the accepted issuers come from, in words for a refusal.</summary>
         public string IssuerOrigin => Metadata?.IssuerOrigin ?? FixedIssuerOrigin;
+
+        /// <summary>The key URL a refusal names: the broker's published <c>jwks_uri</c> when the keys come from it, else where they are fetched.</summary>
+        public Uri PublishedJwks => Metadata?.PublishedJwks(Cache.Uri) ?? Cache.Uri;
     }
 }

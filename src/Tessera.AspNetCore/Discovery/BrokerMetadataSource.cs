@@ -30,9 +30,11 @@ internal sealed class BrokerMetadataSource
     private readonly Action<IReadOnlyList<string>> _applyIssuers;
     private readonly Uri _fallbackJwks;
 
-    // The last good document's values (null: none yet, or the broker has none).
+    // The last good document's values (null: none yet, or the broker has none). _jwks is where
+    // the keys are fetched; _publishedJwks the jwks_uri as the document wrote it.
     private string? _issuer;
     private Uri? _jwks;
+    private volatile PublishedUri? _published;
 
     // What was last logged, so each change is logged once and not at every refresh.
     private string? _loggedIssuerMismatch;
@@ -67,6 +69,14 @@ internal sealed class BrokerMetadataSource
     /// <summary>Where the accepted issuers come from, in words for a refusal (no secret: broker URLs are public metadata).</summary>
     public string IssuerOrigin => _issuerOrigin;
 
+    /// <summary>
+    /// The <c>jwks_uri</c> as the broker published it when the keys are fetched from
+    /// <paramref name="fetched"/> because of it (it may have been reached through the Authority),
+    /// else <paramref name="fetched"/>. Refusals name this one: it is the broker's public metadata,
+    /// while the Authority may be an internal URL.
+    /// </summary>
+    public Uri PublishedJwks(Uri fetched) => _published is { } pair && pair.Fetched == fetched ? pair.Shown : fetched;
+
     /// <summary>Reads the document (bounded by the fetch timeout), applies its issuer, and answers where the keys are now.</summary>
     public async Task<Uri> LocateAsync(CancellationToken cancellationToken)
     {
@@ -79,6 +89,7 @@ internal sealed class BrokerMetadataSource
             case FetchState.Absent:
                 _issuer = null;
                 _jwks = null;
+                _published = null;
                 LogOnce(ref _loggedState, "absent", () => MetadataLog.Absent(_logger, MetadataUri, _authority, _fallbackJwks));
                 break;
             default:
@@ -110,8 +121,11 @@ internal sealed class BrokerMetadataSource
         if (jwks is null)
         {
             _jwks = null;
+            _published = null;
             return;
         }
+
+        string published = jwks;
 
         // The issuer names the broker; the Authority is how this platform reaches it. Keys published
         // under the issuer's URL are fetched through the Authority, which just answered.
@@ -131,6 +145,7 @@ internal sealed class BrokerMetadataSource
 
         _loggedRefusedJwks = null;
         _jwks = uri;
+        _published = Uri.TryCreate(published, UriKind.Absolute, out var shown) ? new PublishedUri(uri, shown) : null;
     }
 
     private void Apply(FetchState state)
@@ -248,6 +263,9 @@ internal sealed class BrokerMetadataSource
     private static bool IsIssuer(string value) =>
         value.Length <= MaxIssuerLength && Uri.TryCreate(value, UriKind.Absolute, out var uri) &&
         (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
+    // Where the keys are fetched, and the jwks_uri that sent them there as the document wrote it.
+    private sealed record PublishedUri(Uri Fetched, Uri Shown);
 
     private enum FetchState
     {
