@@ -192,6 +192,40 @@ public sealed class DiscoveryTests(BrokerFixture fixture) : IClassFixture<Broker
         Assert.DoesNotContain(new string('a', 200), warning.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GetOrders_NeverReadsTheMetadata_WhenDiscoveryIsOff()
+    {
+        using var keys = new TestIssuer();
+        await using var broker = await MetadataBroker.StartAsync(keys);
+        broker.Metadata = MetadataBroker.Document("https://public.broker.test");
+        await using var api = await StartApiAsync(broker, configure: o => o.Discovery = false);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/orders", Sign(keys, broker.Url))).StatusCode);
+        await Refusal.Assert401Async(await api.GetAsync("/orders", Sign(keys, "https://public.broker.test")), "WRONG_ISSUER", "invalid_token");
+
+        Assert.Equal(0, broker.MetadataFetches);
+        Assert.Equal(1, broker.JwksFetches);
+    }
+
+    [Fact]
+    public void VerifiedTokenCache_DropsAResultReachedBeforeAClear_WhenAddedAfterIt()
+    {
+        var cache = new VerifiedTokenCache(10);
+        var claims = new Tessera.Tokens.AccessTokenClaims
+        {
+            Issuer = "https://old.test", Subject = "spiffe://t/agent/a", Audience = ["orders-api"], ExpiresAt = long.MaxValue / 2,
+            NotBefore = 0, IssuedAt = 0, JwtId = "j", Scope = [],
+        };
+        long before = cache.Generation;
+
+        cache.Clear();
+        cache.Add("token", claims, before);
+
+        Assert.False(cache.TryGet("token", 0, 0, out _));
+        cache.Add("token", claims, cache.Generation);
+        Assert.True(cache.TryGet("token", 0, 0, out _));
+    }
+
     internal static Task<ProtectedApi> StartApiAsync(
         MetadataBroker broker, CapturedLogs? logs = null, TimeProvider? time = null, Action<TesseraAuthenticationOptions>? configure = null) =>
         ProtectedApi.StartAsync(broker.Url, scopesYaml: TestIssuerApi.Scopes, time: time, logging: logs is null ? null : logs.AddTo, configure: o =>
