@@ -59,7 +59,10 @@ public sealed class ErrorBodyTests(MudraIdBodyApi shared) : IClassFixture<MudraI
             o.ErrorBody = ErrorBodyFormat.MudraId;
         });
 
-        var body = await AssertMudraIdBodyAsync(await api.GetAsync("/orders", issuer.Sign(TestIssuer.Claims())), 500, "JWKS_UNAVAILABLE");
+        var response = await api.GetAsync("/orders", issuer.Sign(TestIssuer.Claims()));
+        var body = await AssertMudraIdBodyAsync(response, 503, "JWKS_UNAVAILABLE");
+
+        Assert.NotNull(response.Headers.RetryAfter?.Delta);
 
         Assert.Equal("could not verify token signature", body["message"]!.GetValue<string>());
     }

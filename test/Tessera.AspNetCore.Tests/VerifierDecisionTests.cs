@@ -118,7 +118,7 @@ public sealed class VerifierDecisionTests(TestIssuerApi shared) : IClassFixture<
     [InlineData("jwks_answers_500")]
     [InlineData("jwks_has_no_keys")]
     [InlineData("jwks_has_only_keys_of_another_algorithm")]
-    public async Task GetOrders_Returns500JwksUnavailable_WhenNoUsableKeyCanBeHad(string name)
+    public async Task GetOrders_Returns503JwksUnavailable_WhenNoUsableKeyCanBeHad(string name)
     {
         using var issuer = new TestIssuer();
         issuer.Jwks = name switch
@@ -131,8 +131,10 @@ public sealed class VerifierDecisionTests(TestIssuerApi shared) : IClassFixture<
 
         var response = await api.GetAsync("/orders", issuer.Sign(TestIssuer.Claims()));
 
-        await Refusal.AssertAsync(response, HttpStatusCode.InternalServerError, "JWKS_UNAVAILABLE");
+        // 503 since issue 19 (was 500): a verifier that cannot get keys is unavailable, not broken.
+        await Refusal.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "JWKS_UNAVAILABLE");
         Assert.Empty(response.Headers.WwwAuthenticate);
+        Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "a 503 carries Retry-After in seconds");
     }
 
     [Theory]

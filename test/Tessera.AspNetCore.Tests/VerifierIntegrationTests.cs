@@ -255,7 +255,7 @@ public sealed class VerifierIntegrationTests(BrokerFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task GetOrders_Returns500JwksUnavailable_WhenAuthorityUnreachable()
+    public async Task GetOrders_Returns503JwksUnavailableWithRetryAfter_WhenAuthorityUnreachable()
     {
         string token = await Broker.TokenAsync(["orders:read"]);
         int closedPort = FreePort();
@@ -263,7 +263,10 @@ public sealed class VerifierIntegrationTests(BrokerFixture fixture) : IClassFixt
 
         var response = await api.GetAsync("/orders", token);
 
-        await Refusal.AssertAsync(response, HttpStatusCode.InternalServerError, "JWKS_UNAVAILABLE");
+        // Changed from 500 (issue 19): the platform cannot verify now, the token may be fine; retry later.
+        var body = await Refusal.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "JWKS_UNAVAILABLE");
+        Assert.InRange(response.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 30);
+        Assert.Contains($"http://127.0.0.1:{closedPort}/.well-known/jwks.json", body["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/health")).StatusCode);
     }
 

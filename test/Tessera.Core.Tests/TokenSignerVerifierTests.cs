@@ -204,6 +204,24 @@ public sealed class TokenSignerVerifierTests
     }
 
     [Fact]
+    public void Validate_JudgesByTheNewSet_AfterSetValidIssuers()
+    {
+        var key = TestKeys.For(SigningAlgorithm.EdDSA);
+        var verifier = new TokenVerifier(new SigningKeyRing(key), new TokenVerifierOptions { ValidIssuers = ["https://other.test"] });
+        string token = _signer.Sign(Jwt.Claims(Jwt.Now), key);
+        Assert.Equal(TokenError.WrongIssuer, verifier.Validate(token, Jwt.Now).Error);
+
+        verifier.SetValidIssuers([Jwt.Issuer]);
+
+        var result = verifier.Validate(token, Jwt.Now);
+        Assert.True(result.IsValid, result.Reason);
+        Assert.Same(verifier.ValidIssuers[0], result.Claims.Issuer);
+        Assert.Equal([Jwt.Issuer], verifier.ValidIssuers);
+        verifier.SetValidIssuers([]);
+        Assert.Equal(TokenError.WrongIssuer, verifier.Validate(token, Jwt.Now).Error);
+    }
+
+    [Fact]
     public void Validate_AcceptsTokenOfPreviousKey_AfterRotation()
     {
         var old = TestKeys.For(SigningAlgorithm.EdDSA);

@@ -40,12 +40,15 @@ public sealed class TesseraAuthenticationHandler(
         }
 
         string token = header["Bearer ".Length..].Trim();
-        var (cache, verifier, algorithm) = verifiers.For(Scheme.Name, Options);
-        var verified = verifiers.VerifiedOf(Scheme.Name, Options);
+        var entry = verifiers.EntryOf(Scheme.Name, Options);
+        var (cache, verifier, algorithm, verified) = (entry.Cache, entry.Verifier, entry.Algorithm, entry.Verified);
         if (verified.TryGet(token, TimeProvider.GetUtcNow().ToUnixTimeSeconds(), (long)Options.ClockSkew.TotalSeconds, out var known))
         {
             return await SucceedAsync(known!);
         }
+
+        // Read before verifying: a result reached under issuers replaced meanwhile is not cached.
+        long generation = verified.Generation;
 
         // While the cached keys are fresh, one pass does it all (the header is read once); only a
         // kid the cache does not hold, or keys past their TTL, take the path that may fetch.
@@ -63,12 +66,19 @@ public sealed class TesseraAuthenticationHandler(
             var lookup = await cache.EnsureAsync(kid, Context.RequestAborted);
             if (lookup == JwksLookup.Unavailable)
             {
-                return await FailAsync(VerifierError.JwksUnavailable, null);
+                var retryAfter = cache.RetryAfter(TimeProvider.GetUtcNow());
+                int seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+                Context.Items[VerifierProblem.RetryAfterKey] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                entry.Refusals.JwksUnavailable(cache, retryAfter);
+                return await FailAsync(VerifierError.JwksUnavailable, $"the verification keys could not be fetched from {entry.PublishedJwks}; retry in {seconds} s", true);
             }
 
             if (lookup == JwksLookup.UnknownKey)
             {
-                return await FailAsync(VerifierError.InvalidToken, "unknown signing key");
+                var published = entry.PublishedJwks;
+                string detail = RefusalDetails.UnknownKey(token, kid, published, verifier.ValidIssuers, Options.MaxTokenLength);
+                entry.Refusals.UnknownKey(published == cache.Uri ? detail : $"{detail} (keys fetched from {cache.Uri})");
+                return await FailAsync(VerifierError.InvalidToken, detail, true);
             }
 
             result = verifier.Validate(token, TimeProvider.GetUtcNow());
@@ -82,18 +92,30 @@ public sealed class TesseraAuthenticationHandler(
                 RememberVerifiedAgentOf(token);
             }
 
+            if (result.Error == TokenError.WrongIssuer)
+            {
+                string detail = RefusalDetails.WrongIssuer(token, verifier.ValidIssuers, entry.IssuerOrigin, Options.MaxTokenLength);
+                entry.Refusals.WrongIssuer(detail);
+                return await FailAsync(VerifierError.WrongIssuer, detail, true);
+            }
+
+            if (result.Error == TokenError.WrongAudience)
+            {
+                string detail = RefusalDetails.WrongAudience(token, Options.Audience, Options.MaxTokenLength);
+                entry.Refusals.WrongAudience(detail);
+                return await FailAsync(VerifierError.WrongAudience, detail, true);
+            }
+
             var error = result.Error switch
             {
                 TokenError.Expired => VerifierError.ExpiredToken,
                 TokenError.NotYetValid => VerifierError.TokenNotYetValid,
-                TokenError.WrongAudience => VerifierError.WrongAudience,
-                TokenError.WrongIssuer => VerifierError.WrongIssuer,
                 _ => VerifierError.InvalidToken,
             };
             return await FailAsync(error, result.Reason);
         }
 
-        verified.Add(token, result.Claims);
+        verified.Add(token, result.Claims, generation);
         return await SucceedAsync(result.Claims);
     }
 
@@ -187,9 +209,15 @@ public sealed class TesseraAuthenticationHandler(
         }
     }
 
-    private async Task<AuthenticateResult> FailAsync(VerifierError error, string? reason)
+    // With forCaller, the reason is also the refusal's detail: it names values, never the token.
+    private async Task<AuthenticateResult> FailAsync(VerifierError error, string? reason, bool forCaller = false)
     {
         Context.Items[FailureKey] = error;
+        if (forCaller)
+        {
+            Context.Items[FailureMessageKey] = reason;
+        }
+
         await Options.Events.VerificationFailed(new VerificationFailedContext(Context, error));
         return AuthenticateResult.Fail($"{error.Code}: {reason ?? error.Message}");
     }

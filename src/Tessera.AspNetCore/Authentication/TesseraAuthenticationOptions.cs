@@ -8,11 +8,26 @@ namespace Tessera.AspNetCore.Authentication;
 /// <summary>Options of the Tessera authentication scheme. Bind from configuration section <c>Tessera</c>.</summary>
 public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
 {
-    /// <summary>The broker's base URL; the JWKS is <c>{Authority}/.well-known/jwks.json</c> unless <see cref="JwksUri"/> says otherwise.</summary>
+    /// <summary>
+    /// The URL this platform reaches the broker by (an internal URL behind a reverse proxy is fine).
+    /// With <see cref="Discovery"/> the broker's metadata at <c>{Authority}/.well-known/tessera-configuration</c>
+    /// names the issuer to accept and where the keys are; without it (or when the broker has no
+    /// metadata) the issuer is the Authority and the keys are at <c>{Authority}/.well-known/jwks.json</c>.
+    /// The revocation feed and reports always use the Authority.
+    /// </summary>
     public string? Authority { get; set; }
 
-    /// <summary>Where to fetch the keys, if not under <see cref="Authority"/>.</summary>
+    /// <summary>Where to fetch the keys. When set it is pinned: it wins over the metadata's <c>jwks_uri</c> (a difference is logged as a warning).</summary>
     public string? JwksUri { get; set; }
+
+    /// <summary>
+    /// Read the broker's metadata (<c>{Authority}/.well-known/tessera-configuration</c>) at first use and
+    /// at each key refresh: its <c>issuer</c> becomes the accepted issuer and its <c>jwks_uri</c> the key
+    /// source, unless <see cref="ValidIssuers"/> or <see cref="JwksUri"/> pin them. Keys published under
+    /// the issuer's URL are fetched through <see cref="Authority"/>. Default true; false keeps the
+    /// Authority as issuer and <c>{Authority}/.well-known/jwks.json</c> as key source.
+    /// </summary>
+    public bool Discovery { get; set; } = true;
 
     /// <summary>
     /// Allow plain <c>http://</c> for <see cref="Authority"/>, <see cref="JwksUri"/> and the report
@@ -35,7 +50,11 @@ public sealed class TesseraAuthenticationOptions : AuthenticationSchemeOptions
     /// <summary>This platform's id: tokens must carry it in <c>aud</c>. Required.</summary>
     public string? Audience { get; set; }
 
-    /// <summary>Accepted issuers (one, or a transition set). Default: <see cref="Authority"/>.</summary>
+    /// <summary>
+    /// Accepted issuers (one, or a transition set). Empty (the default) follows the broker's metadata
+    /// (see <see cref="Discovery"/>), else the <see cref="Authority"/>. Non-empty pins them: they win
+    /// over the metadata's issuer (a difference is logged as a warning).
+    /// </summary>
     public IList<string> ValidIssuers { get; } = [];
 
     /// <summary>The one algorithm accepted: <c>EdDSA</c> (default), <c>ES256</c> or <c>RS256</c>.</summary>

@@ -40,6 +40,10 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
     /// <summary>True once the scheme's verifier was built (by its first authentication).</summary>
     public bool IsBuilt(string scheme) => _entries.TryGetValue(scheme, out var lazy) && lazy.IsValueCreated;
 
+    /// <summary>Everything the handler needs of a scheme, built on first use.</summary>
+    internal Entry EntryOf(string scheme, TesseraAuthenticationOptions options) =>
+        _entries.GetOrAdd(scheme, _ => new Lazy<Entry>(() => Create(options))).Value;
+
     /// <summary>The JWKS cache of a scheme, if it was built.</summary>
     public JwksCache? CacheOf(string scheme) => _entries.TryGetValue(scheme, out var lazy) && lazy.IsValueCreated ? lazy.Value.Cache : null;
 
@@ -58,15 +62,30 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
         var jwks = new Uri(options.JwksUri ?? authority + "/.well-known/jwks.json");
         var http = new HttpClient(options.BackchannelHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: options.BackchannelHandler is null);
         var cache = new JwksCache(http, jwks, algorithm, time, options.Jwks);
-        var issuers = options.ValidIssuers.Count > 0 ? [.. options.ValidIssuers] : new List<string> { authority };
+        List<string> pinned = [.. options.ValidIssuers];
         var verifier = new TokenVerifier(cache, new TokenVerifierOptions
         {
             Algorithm = algorithm,
-            ValidIssuers = issuers,
+            ValidIssuers = pinned.Count > 0 ? pinned : [authority],
             Audience = options.Audience,
             ClockSkew = options.ClockSkew,
             MaxTokenLength = options.MaxTokenLength,
         });
+        var verified = new VerifiedTokenCache(options.VerifiedTokenCacheSize);
+        Discovery.BrokerMetadataSource? metadata = null;
+        if (options.Discovery && !string.IsNullOrEmpty(authority))
+        {
+            // Read before every key fetch (the first authentication waits for both, bounded by the
+            // fetch timeout); a new issuer set empties the verified-token cache.
+            metadata = new Discovery.BrokerMetadataSource(
+                http, authority, pinned, options.JwksUri is null ? null : jwks, options.AllowInsecureHttp, options.Jwks, loggers.CreateLogger("Tessera.Discovery"),
+                issuers =>
+                {
+                    verifier.SetValidIssuers(issuers);
+                    verified.Clear();
+                });
+            cache.Locate = metadata.LocateAsync;
+        }
         Revocation.RevocationView? revocations = null;
         if (options.FollowRevocations && !string.IsNullOrEmpty(authority))
         {
@@ -90,7 +109,9 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
             LogReportingHalfConfigured(loggers.CreateLogger("Tessera.Reporting"));
         }
 
-        return new Entry(cache, verifier, algorithm, http, revocations, new VerifiedTokenCache(options.VerifiedTokenCacheSize), reporter);
+        string issuerOrigin = pinned.Count > 0 ? "pinned in ValidIssuers" : "the Authority; discovery is off";
+        return new Entry(cache, verifier, algorithm, http, revocations, verified, reporter, metadata, issuerOrigin,
+            new RefusalLog(loggers.CreateLogger("Tessera.Authentication"), time));
     }
 
     /// <summary>Sends the outcomes still buffered (bounded by each reporter's shutdown timeout), then releases the clients.</summary>
@@ -125,6 +146,15 @@ public sealed partial class TesseraVerifierCache(TimeProvider time, Microsoft.Ex
         Message = "Enforcement reporting is off: set both Reporting.ClientId and Reporting.ClientSecret")]
     private static partial void LogReportingHalfConfigured(Microsoft.Extensions.Logging.ILogger logger);
 
-    private sealed record Entry(
-        JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http, Revocation.RevocationView? Revocations, VerifiedTokenCache Verified, EnforcementReporter? Reporter);
+    /// <summary>One scheme's verification state.</summary>
+    internal sealed record Entry(
+        JwksCache Cache, TokenVerifier Verifier, SigningAlgorithm Algorithm, HttpClient Http, Revocation.RevocationView? Revocations, VerifiedTokenCache Verified,
+        EnforcementReporter? Reporter, Discovery.BrokerMetadataSource? Metadata, string FixedIssuerOrigin, RefusalLog Refusals)
+    {
+        /// <summary>Where the accepted issuers come from, in words for a refusal.</summary>
+        public string IssuerOrigin => Metadata?.IssuerOrigin ?? FixedIssuerOrigin;
+
+        /// <summary>The key URL a refusal names: the broker's published <c>jwks_uri</c> when the keys come from it, else where they are fetched.</summary>
+        public Uri PublishedJwks => Metadata?.PublishedJwks(Cache.Uri) ?? Cache.Uri;
+    }
 }

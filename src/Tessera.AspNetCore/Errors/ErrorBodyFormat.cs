@@ -1,7 +1,7 @@
 namespace Tessera.AspNetCore.Errors;
 
 /// <summary>
-/// The body of a verifier refusal (401, 403, 404, 500). The status, the stable <c>error_code</c>
+/// The body of a verifier refusal (401, 403, 404, 500, 503). The status, the stable <c>error_code</c>
 /// and the RFC 6750 <c>WWW-Authenticate</c> challenge are the same in every format.
 /// </summary>
 public enum ErrorBodyFormat

@@ -37,8 +37,8 @@ public sealed record VerifierError(string Code, int Status, string? BearerError,
     /// <summary>No rule for the route, or the rule says skip.</summary>
     public static readonly VerifierError RouteNotFound = new("ROUTE_NOT_FOUND", 404, null, "No such route");
 
-    /// <summary>No usable keys could be had.</summary>
-    public static readonly VerifierError JwksUnavailable = new("JWKS_UNAVAILABLE", 500, null, "The verification keys could not be fetched");
+    /// <summary>No usable keys could be had: 503 with <c>Retry-After</c> (the platform cannot verify now; the token may be fine).</summary>
+    public static readonly VerifierError JwksUnavailable = new("JWKS_UNAVAILABLE", 503, null, "The verification keys could not be fetched");
 
     /// <summary>The scopes file could not be loaded.</summary>
     public static readonly VerifierError MiddlewareNotReady = new("MIDDLEWARE_NOT_READY", 500, null, "The route scopes file could not be loaded");

@@ -9,6 +9,9 @@ namespace Tessera.AspNetCore.Errors;
 /// </summary>
 public static class VerifierProblem
 {
+    /// <summary>Key, in <c>HttpContext.Items</c>, of the seconds (a string) a 503 answer tells the caller to wait; 5 when absent.</summary>
+    public static readonly object RetryAfterKey = new();
+
     /// <summary>Writes <paramref name="error"/> to the response as problem+json.</summary>
     public static Task WriteAsync(HttpContext context, VerifierError error, string? detail = null, string? requiredScope = null) =>
         WriteAsync(context, error, ErrorBodyFormat.Problem, detail, requiredScope);
@@ -40,6 +43,11 @@ public static class VerifierProblem
             }
 
             response.Headers.WWWAuthenticate = challenge;
+        }
+
+        if (error.Status == 503)
+        {
+            response.Headers.RetryAfter = context.Items[RetryAfterKey] as string ?? "5";
         }
 
         await using var writer = new Utf8JsonWriter(response.Body);

@@ -10,11 +10,13 @@ namespace Tessera.AspNetCore.Keys;
 /// nothing, so a flood of invented <c>kid</c>s costs at most one extra fetch while a real
 /// rotation is picked up at once. A failed fetch never drops cached keys, but a cache older
 /// than its TTL plus the allowed staleness is not served. Only keys of the pinned algorithm are kept.
+/// The cause of the last failed fetch is kept for the refusal's log line. With discovery, each
+/// fetch first asks the broker's metadata where the keys are (and which issuer to accept).
 /// </summary>
 public sealed class JwksCache : IVerificationKeySource
 {
     private readonly HttpClient _http;
-    private readonly Uri _uri;
+    private volatile Uri _uri;
     private readonly SigningAlgorithm _algorithm;
     private readonly TimeProvider _time;
     private readonly JwksCacheOptions _options;
@@ -23,6 +25,9 @@ public sealed class JwksCache : IVerificationKeySource
     private Task<bool>? _inflight;
     private DateTimeOffset _cooldownUntil = DateTimeOffset.MinValue;
     private long _fetches;
+    private volatile string? _lastFailure;
+    private long _failureEpisode;
+    private volatile bool _failing;
 
     /// <summary>Creates a cache for <paramref name="uri"/>.</summary>
     public JwksCache(HttpClient http, Uri uri, SigningAlgorithm algorithm, TimeProvider time, JwksCacheOptions options)
@@ -36,6 +41,33 @@ public sealed class JwksCache : IVerificationKeySource
 
     /// <summary>How many fetches were made (for tests and metrics).</summary>
     public long FetchCount => Interlocked.Read(ref _fetches);
+
+    /// <summary>Where the keys are fetched from now (the discovered <c>jwks_uri</c> once the metadata named one).</summary>
+    public Uri Uri => _uri;
+
+    /// <summary>
+    /// Why keys cannot be used, in words that name no secret: the last fetch's failure (HTTP status,
+    /// timeout, connection error, JSON error, size), no key of the pinned algorithm, or keys too
+    /// stale to serve. Null while the last fetch succeeded.
+    /// </summary>
+    public string? LastFailure => _lastFailure;
+
+    /// <summary>Counts failure episodes: it moves when a fetch fails after a success (or first), so a refusal is logged once per episode.</summary>
+    public long FailureEpisode => Interlocked.Read(ref _failureEpisode);
+
+    /// <summary>
+    /// Asked before each fetch, with the fetch's cancellation: where to fetch the keys now. Set by
+    /// discovery before first use; null keeps the URL given at construction.
+    /// </summary>
+    internal Func<CancellationToken, Task<Uri>>? Locate { get; set; }
+
+    /// <summary>How long a caller refused for unavailable keys should wait: the cooldown left, else 5 s; at least 1 s.</summary>
+    public TimeSpan RetryAfter(DateTimeOffset now)
+    {
+        var left = _cooldownUntil - now;
+        var wait = left > TimeSpan.Zero ? left : TimeSpan.FromSeconds(5);
+        return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+    }
 
     /// <inheritdoc />
     public bool TryGetKey(string keyId, out VerificationKey? key) => _snapshot.Keys.TryGetValue(keyId, out key);
@@ -63,6 +95,11 @@ public sealed class JwksCache : IVerificationKeySource
         snapshot = _snapshot;
         if (snapshot.Keys.Count == 0 || snapshot.FetchedAt + _options.RefreshInterval + _options.MaxStaleness <= _time.GetUtcNow())
         {
+            if (snapshot.Keys.Count > 0 && _lastFailure is null)
+            {
+                Failed($"the cached keys are older than the refresh interval plus MaxStaleness ({_options.MaxStaleness})");
+            }
+
             return JwksLookup.Unavailable;
         }
 
@@ -102,15 +139,27 @@ public sealed class JwksCache : IVerificationKeySource
     {
         Interlocked.Increment(ref _fetches);
         var before = _snapshot;
+        if (Locate is { } locate)
+        {
+            // Discovery bounds itself (its own timeout) and never throws for the broker's failures.
+            _uri = await locate(CancellationToken.None);
+        }
+
+        var uri = _uri;
         try
         {
             using var timeout = new CancellationTokenSource(_options.FetchTimeout);
-            using var request = new HttpRequestMessage(HttpMethod.Get, _uri);
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength > _options.MaxDocumentBytes)
+            if (!response.IsSuccessStatusCode)
             {
-                return false;
+                return Failed($"HTTP {(int)response.StatusCode} {Diagnostics.Printable.Cut(response.ReasonPhrase)}".TrimEnd());
+            }
+
+            if (response.Content.Headers.ContentLength > _options.MaxDocumentBytes)
+            {
+                return Failed($"the document is larger than MaxDocumentBytes ({_options.MaxDocumentBytes} bytes)");
             }
 
             await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
@@ -121,7 +170,7 @@ public sealed class JwksCache : IVerificationKeySource
             {
                 if (limited.Length + read > _options.MaxDocumentBytes)
                 {
-                    return false;
+                    return Failed($"the document is larger than MaxDocumentBytes ({_options.MaxDocumentBytes} bytes)");
                 }
 
                 limited.Write(buffer, 0, read);
@@ -143,6 +192,16 @@ public sealed class JwksCache : IVerificationKeySource
 
             var now = _time.GetUtcNow();
             _snapshot = new Snapshot(keys, now);
+            if (keys.Count == 0)
+            {
+                Failed($"the document has no usable {_algorithm.Name()} key (only keys of the pinned algorithm are kept)");
+            }
+            else
+            {
+                _failing = false;
+                _lastFailure = null;
+            }
+
             bool taughtSomething = keys.Keys.Any(k => !before.Keys.ContainsKey(k));
             if (armCooldownIfUseless && !taughtSomething)
             {
@@ -155,9 +214,31 @@ public sealed class JwksCache : IVerificationKeySource
         {
             // Keep what we had; EnsureAsync decides whether it is still servable.
             _cooldownUntil = _time.GetUtcNow() + _options.UnknownKeyCooldown;
-            return false;
+            return Failed(Cause(ex));
         }
     }
+
+    private bool Failed(string cause)
+    {
+        _lastFailure = cause;
+        if (!_failing)
+        {
+            _failing = true;
+            Interlocked.Increment(ref _failureEpisode);
+        }
+
+        return false;
+    }
+
+    private string Cause(Exception ex) => ex switch
+    {
+        TaskCanceledException => $"no answer within FetchTimeout ({_options.FetchTimeout.TotalSeconds:0.###} s)",
+        HttpRequestException http when http.HttpRequestError == HttpRequestError.ConnectionError =>
+            "connection failed (" + Diagnostics.Printable.Cut(http.InnerException?.Message ?? http.Message) + ")",
+        HttpRequestException http => $"request failed: {http.HttpRequestError} (" + Diagnostics.Printable.Cut(http.Message) + ")",
+        JsonException => "the document is not JSON",
+        _ => "reading the document failed (" + Diagnostics.Printable.Cut(ex.Message) + ")",
+    };
 
     private sealed record Snapshot(IReadOnlyDictionary<string, VerificationKey> Keys, DateTimeOffset FetchedAt)
     {

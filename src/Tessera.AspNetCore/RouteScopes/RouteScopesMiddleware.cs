@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Tessera.AspNetCore.Authentication;
 using Tessera.AspNetCore.Errors;
@@ -15,11 +18,12 @@ namespace Tessera.AspNetCore.RouteScopes;
 /// outcome of a protected route (allowed, missing scope, or a refusal of a token whose signature
 /// verified) is reported under the rule's path template.
 /// </summary>
-internal sealed class RouteScopesMiddleware(
+internal sealed partial class RouteScopesMiddleware(
     RequestDelegate next, IScopesFileSource source, string scheme, TesseraVerifierCache? verifiers, IOptionsMonitor<TesseraAuthenticationOptions>? options)
 {
     private EnforcementReporter? _reporter;
     private volatile bool _reporterKnown;
+    private ILogger? _logger;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -34,6 +38,13 @@ internal sealed class RouteScopesMiddleware(
         var rule = file.Match(context.Request.Method, context.Request.Path.Value ?? "/");
         if (rule is null || rule.Access == RouteAccess.Skip)
         {
+            var logger = _logger ??= context.RequestServices.GetService<ILoggerFactory>()?.CreateLogger("Tessera.RouteScopes") ?? NullLogger.Instance;
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                string method = Diagnostics.Printable.Cut(context.Request.Method), path = Diagnostics.Printable.Cut(context.Request.Path.Value);
+                LogRouteNotFound(logger, method, path, rule is null ? "no rule matches" : "its rule says skip");
+            }
+
             await VerifierProblem.WriteAsync(context, VerifierError.RouteNotFound, format);
             return;
         }
@@ -81,6 +92,9 @@ internal sealed class RouteScopesMiddleware(
         context.User = result.Principal;
         await next(context);
     }
+
+    [LoggerMessage(EventId = 5219, Level = LogLevel.Debug, Message = "ROUTE_NOT_FOUND for {Method} {Path}: {Why} in the route scopes file")]
+    private static partial void LogRouteNotFound(ILogger logger, string method, string path, string why);
 
     // The scheme's reporter exists once its verifier was built (by the first authentication that
     // reached a token); it never changes after, so it is looked up once.

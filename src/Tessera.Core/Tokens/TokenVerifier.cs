@@ -18,7 +18,10 @@ public sealed class TokenVerifier
     private readonly IVerificationKeySource _keys;
     private readonly TokenVerifierOptions _options;
     private readonly byte[] _algorithmName;
-    private readonly KnownClaimValues _knownValues;
+
+    // The accepted issuers with the claim values they make known. Replaced whole (SetValidIssuers),
+    // never mutated, and read once per Validate: a token is judged against one set.
+    private volatile IssuerSet _issuers;
 
     // The last header that passed (see Validate). Replaced whole, never mutated.
     private volatile HeaderMemo? _lastHeader;
@@ -31,7 +34,20 @@ public sealed class TokenVerifier
         _keys = keys;
         _options = options;
         _algorithmName = Encoding.ASCII.GetBytes(options.Algorithm.Name());
-        _knownValues = new KnownClaimValues([.. options.ValidIssuers, .. options.Audience is null ? Array.Empty<string>() : [options.Audience]]);
+        _issuers = IssuerSet.Create(options.ValidIssuers, options.Audience);
+    }
+
+    /// <summary>The issuers accepted now: <see cref="TokenVerifierOptions.ValidIssuers"/> until <see cref="SetValidIssuers"/> replaces them.</summary>
+    public IReadOnlyList<string> ValidIssuers => _issuers.ReadOnly;
+
+    /// <summary>
+    /// Replaces the accepted issuers atomically (a broker's metadata named another issuer). A
+    /// <see cref="Validate"/> already running finishes under the set it started with. Empty accepts none.
+    /// </summary>
+    public void SetValidIssuers(IEnumerable<string> issuers)
+    {
+        ArgumentNullException.ThrowIfNull(issuers);
+        _issuers = IssuerSet.Create([.. issuers], _options.Audience);
     }
 
     /// <summary>
@@ -181,12 +197,13 @@ public sealed class TokenVerifier
                 return TokenValidationResult.Fail(TokenError.Malformed, "payload is not base64url");
             }
 
-            if (!ClaimsReader.TryRead(scratch[..payloadLength], _knownValues, out var claims, out string? claimError))
+            var issuers = _issuers;
+            if (!ClaimsReader.TryRead(scratch[..payloadLength], issuers.Known, out var claims, out string? claimError))
             {
                 return TokenValidationResult.Fail(TokenError.MissingClaim, claimError);
             }
 
-            return CheckClaims(claims, now);
+            return CheckClaims(claims, issuers.Values, now);
         }
         finally
         {
@@ -194,10 +211,10 @@ public sealed class TokenVerifier
         }
     }
 
-    private TokenValidationResult CheckClaims(AccessTokenClaims claims, DateTimeOffset now)
+    private TokenValidationResult CheckClaims(AccessTokenClaims claims, string[] validIssuers, DateTimeOffset now)
     {
         bool issuerOk = false;
-        foreach (var issuer in _options.ValidIssuers)
+        foreach (var issuer in validIssuers)
         {
             if (string.Equals(issuer, claims.Issuer, StringComparison.Ordinal))
             {
@@ -347,6 +364,22 @@ public sealed class TokenVerifier
 
         // The reader does not check the UTF-8 inside strings; a header that is not UTF-8 is malformed.
         return System.Text.Unicode.Utf8.IsValid(value);
+    }
+
+    // The accepted issuers, and the claim values (issuers and audience) the claims reader reuses.
+    private sealed class IssuerSet(string[] values, KnownClaimValues known)
+    {
+        public string[] Values { get; } = values;
+
+        public IReadOnlyList<string> ReadOnly { get; } = Array.AsReadOnly(values);
+
+        public KnownClaimValues Known { get; } = known;
+
+        public static IssuerSet Create(IReadOnlyList<string> issuers, string? audience)
+        {
+            string[] values = [.. issuers];
+            return new IssuerSet(values, new KnownClaimValues([.. values, .. audience is null ? Array.Empty<string>() : [audience]]));
+        }
     }
 
     // A header that passed the alg and typ checks, as its base64url bytes, and the kid it names.
