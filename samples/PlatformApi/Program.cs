@@ -4,7 +4,9 @@ using Tessera.AspNetCore.RouteScopes;
 // A small API protected by Tessera: two lines of setup and a scopes file.
 //   dotnet run --project samples/PlatformApi -- --urls http://127.0.0.1:5080
 // TESSERA_BROKER (broker base URL), TESSERA_PLATFORM_ID (default orders-api),
-// TESSERA_SCOPES_FILE (default: tessera_scopes.yaml next to the app), TESSERA_ALG (default EdDSA).
+// TESSERA_SCOPES_FILE (default: tessera_scopes.yaml in the content root, which `dotnet run --project`
+// sets to samples/PlatformApi, so edits to that file apply while the app runs; the copy next to the
+// app when the content root has none), TESSERA_ALG (default EdDSA).
 // TESSERA_PLATFORM_CLIENT_ID and TESSERA_PLATFORM_CLIENT_SECRET (the platform's own credentials
 // from the broker) authenticate the revocation feed and turn on reporting of verification outcomes
 // to the broker's audit. TESSERA_ALLOW_INSECURE_HTTP=true allows a plain http:// broker that is not
@@ -12,7 +14,7 @@ using Tessera.AspNetCore.RouteScopes;
 var builder = WebApplication.CreateSlimBuilder(args);
 string broker = Environment.GetEnvironmentVariable("TESSERA_BROKER") ?? "http://127.0.0.1:8080";
 string platform = Environment.GetEnvironmentVariable("TESSERA_PLATFORM_ID") ?? "orders-api";
-string scopesFile = Environment.GetEnvironmentVariable("TESSERA_SCOPES_FILE") ?? Path.Combine(AppContext.BaseDirectory, "tessera_scopes.yaml");
+string scopesFile = Environment.GetEnvironmentVariable("TESSERA_SCOPES_FILE") is { Length: > 0 } configuredScopes ? configuredScopes : DefaultScopesFile(builder.Environment.ContentRootPath);
 
 builder.Services.AddAuthentication().AddTessera(o =>
 {
@@ -45,6 +47,14 @@ app.MapPost("/orders", (HttpContext http, OrderRequest request) =>
 });
 app.MapGet("/internal/debug", () => Results.Ok(new { secret = "never reachable: the scopes file skips this route" }));
 app.Run();
+
+// The project's own file when the content root holds it (dotnet run --project), not the copy under
+// bin/ that an editor never touches; the copy serves a published or test-started app.
+static string DefaultScopesFile(string contentRoot)
+{
+    string own = Path.Combine(contentRoot, "tessera_scopes.yaml");
+    return File.Exists(own) ? own : Path.Combine(AppContext.BaseDirectory, "tessera_scopes.yaml");
+}
 
 internal sealed record Order(int Id, string Item, string CreatedBy);
 

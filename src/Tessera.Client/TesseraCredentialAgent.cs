@@ -55,6 +55,7 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
 {
     private static readonly TimeSpan PlatformListMinAge = TimeSpan.FromSeconds(30);
     private readonly BrokerConnection _broker;
+    private readonly TokenEndpoint _tokenEndpoint;
     private readonly TokenManager _tokens;
     private readonly TesseraCredentialOptions _options;
     private readonly SemaphoreSlim _platformsGate = new(1, 1);
@@ -72,11 +73,24 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
         }
 
         _broker = new BrokerConnection(options.BrokerUrl, options.AllowInsecureHttp, options.BrokerHandler, options.Timeout);
+        _tokenEndpoint = new TokenEndpoint(_broker, options.AllowInsecureHttp);
         _tokens = new TokenManager(MintAsync, mintRevokesPrevious: false, options.TimeProvider);
     }
 
     /// <summary>The key id.</summary>
     public string KeyId => _options.KeyId!;
+
+    /// <summary>
+    /// The broker's token endpoint: <c>token_endpoint</c> from its metadata
+    /// (<c>GET /.well-known/tessera-configuration</c>), looked up once and kept, or
+    /// <c>{BrokerUrl}/v1/token</c> when the broker serves no metadata. An endpoint named under the
+    /// broker's <c>issuer</c> is reached at the same path under <see cref="TesseraCredentialOptions.BrokerUrl"/>;
+    /// one on any other origin is refused (<c>token_endpoint_elsewhere</c>): the secret goes only to the broker.
+    /// </summary>
+    /// <exception cref="TesseraException">The broker could not be asked (the lookup is tried again on the next call).</exception>
+    /// <exception cref="TesseraConfigurationException">The metadata names an unusable or foreign token endpoint.</exception>
+    public async Task<Uri> GetTokenEndpointAsync(CancellationToken cancellationToken = default) =>
+        await _tokenEndpoint.GetAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Number of exchanges made so far (diagnostics).</summary>
     public int TokensMinted => _tokens.Mints;
@@ -126,6 +140,9 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
         }
     }
 
+    /// <summary>The platforms and host names last loaded from the broker, for error messages: <c>orders-api (127.0.0.1, localhost)</c>; empty before the first load.</summary>
+    internal string DescribeKnownHostNames() => _platforms?.Describe() ?? "";
+
     /// <summary>
     /// The agent's platforms by host name, as the broker lists them (<c>POST /v1/platforms/me</c>,
     /// authenticated with the key id and secret in the <c>Authorization</c> header).
@@ -150,11 +167,13 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
     public void Dispose()
     {
         _broker.Dispose();
+        _tokenEndpoint.Dispose();
         _platformsGate.Dispose();
     }
 
     private async Task<IssuedToken> MintAsync(string audience, IssuedToken? current, CancellationToken cancellationToken)
     {
+        var endpoint = await _tokenEndpoint.GetAsync(cancellationToken).ConfigureAwait(false);
         var form = new StringBuilder("grant_type=client_credentials&resource=").Append(Uri.EscapeDataString(audience));
         if (_options.Scopes.Count > 0)
         {
@@ -164,7 +183,7 @@ public sealed class TesseraCredentialAgent : ITesseraTokenProvider, IDisposable
         var content = new StringContent(form.ToString(), Encoding.ASCII);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
         var now = _options.TimeProvider.GetUtcNow();
-        using var answer = await _broker.SendAsync(HttpMethod.Post, "v1/token", content, null, BrokerConnection.Basic(_options.KeyId!, _options.Secret!), cancellationToken).ConfigureAwait(false);
+        using var answer = await _broker.SendAsync(HttpMethod.Post, endpoint.AbsoluteUri, content, null, BrokerConnection.Basic(_options.KeyId!, _options.Secret!), cancellationToken).ConfigureAwait(false);
         return TesseraAgent.ReadToken(answer.RootElement, now);
     }
 }
@@ -185,6 +204,15 @@ internal sealed class PlatformMap
                 _byOrigin.TryAdd(origin, platform);
             }
         }
+    }
+
+    /// <summary>Each platform with its host names, such as <c>orders-api (127.0.0.1, localhost)</c>, or <c>none</c>.</summary>
+    public string Describe()
+    {
+        var lines = _byHost.GroupBy(p => p.Value, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} ({string.Join(", ", g.Select(p => p.Key).Order(StringComparer.Ordinal))})");
+        string text = string.Join("; ", lines);
+        return text.Length == 0 ? "none" : text;
     }
 
     /// <summary>The platform served at <paramref name="origin"/>; by host name alone only for an origin the application listed.</summary>

@@ -120,10 +120,34 @@ public sealed class TesseraTokenHandler : DelegatingHandler
             return configured ?? served;
         }
 
-        string platform = configured is null ? "of this agent's platforms" : $"of platform '{configured}'";
-        throw new TesseraConfigurationException(
-            $"refusing to send a token to {origin}: it is not an origin {platform} (scheme, host and port must match). If it is one, add it to TesseraHandlerOptions.AllowedOrigins, or grant the agent on the platform that serves it; call other hosts with a client without the Tessera handler",
-            "origin_not_allowed");
+        throw new TesseraConfigurationException(RefusalMessage(origin, listed, configured, served), "origin_not_allowed");
+    }
+
+    /// <summary>Why <paramref name="origin"/> gets no token, and what would fix it: the option to set and the platform host names the agent knows.</summary>
+    private string RefusalMessage(string origin, bool listed, string? configured, string? served)
+    {
+        string known = _provider is TesseraCredentialAgent agent ? agent.DescribeKnownHostNames() : "";
+        string knownText = known.Length == 0 ? "" : $" This agent's platforms and their host names (each stands for https on 443 and http on 80): {known}.";
+        string why;
+        string fix;
+        if (served is not null && configured is not null)
+        {
+            why = $"it is an origin of platform '{served}', not of platform '{configured}' (TesseraHandlerOptions.Audience)";
+            fix = $"Use a client for platform '{served}', or add {origin} to TesseraHandlerOptions.AllowedOrigins if platform '{configured}' serves it too.";
+        }
+        else if (listed)
+        {
+            why = "it is in TesseraHandlerOptions.AllowedOrigins, but no platform of this agent has its host name";
+            fix = "Set TesseraHandlerOptions.Audience to the platform id that serves it, or add the host name to that platform's hostnames at the broker.";
+        }
+        else
+        {
+            string whose = configured is null ? "this agent's platforms" : $"platform '{configured}'";
+            why = $"it is not an origin of {whose} (scheme, host and port must match)";
+            fix = $"If a platform of this agent serves it, add {origin} to TesseraHandlerOptions.AllowedOrigins (the platform is then the one registered with that host name, or the one named by TesseraHandlerOptions.Audience); a platform on its default port can instead list the host name in its hostnames at the broker.";
+        }
+
+        return $"refusing to send a token to {origin}: {why}. {fix}{knownText} Call other hosts with a client without the Tessera handler.";
     }
 
     private async Task ReplaceInBackground(string audience, string token)

@@ -16,7 +16,8 @@ public sealed class BrokerErrorTests
         await using var elsewhere = await StubServer.StartAsync(context => context.Response.WriteAsync("{\"access_token\":\"stolen\",\"expires_in\":60}"));
         await using var broker = await StubServer.StartAsync(context =>
         {
-            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            // No metadata: the agent falls back to /v1/token, which redirects.
+            context.Response.StatusCode = context.Request.Path == "/.well-known/tessera-configuration" ? StatusCodes.Status404NotFound : StatusCodes.Status307TemporaryRedirect;
             context.Response.Headers.Location = new Uri(elsewhere.BaseAddress, "v1/token").ToString();
             return Task.CompletedTask;
         });
@@ -26,7 +27,28 @@ public sealed class BrokerErrorTests
 
         Assert.Equal("redirect_refused", ex.ErrorCode);
         Assert.Equal(307, ex.Status);
-        Assert.Equal("/v1/token", Assert.Single(broker.Requests).Path);
+        Assert.Equal(["/.well-known/tessera-configuration", "/v1/token"], broker.Requests.Select(r => r.Path));
+        Assert.Empty(elsewhere.Requests);
+    }
+
+    [Fact]
+    public async Task GetTokenAsync_RefusesARedirectedMetadataLookup_WithoutSendingTheSecret()
+    {
+        await using var elsewhere = await StubServer.StartAsync(context => context.Response.WriteAsync("{\"token_endpoint\":\"http://127.0.0.1:1/v1/token\"}"));
+        await using var broker = await StubServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status302Found;
+            context.Response.Headers.Location = new Uri(elsewhere.BaseAddress, ".well-known/tessera-configuration").ToString();
+            return Task.CompletedTask;
+        });
+        using var agent = new TesseraCredentialAgent(new TesseraCredentialOptions { BrokerUrl = broker.BaseAddress, KeyId = "tsr_kid_0123", Secret = "tsr_sk_redirect-secret" });
+
+        var ex = await Assert.ThrowsAsync<TesseraException>(() => agent.GetTokenAsync(LoopbackBroker.Platform).AsTask());
+
+        Assert.Equal("redirect_refused", ex.ErrorCode);
+        var request = Assert.Single(broker.Requests);
+        Assert.Equal("/.well-known/tessera-configuration", request.Path);
+        Assert.Null(request.Authorization);
         Assert.Empty(elsewhere.Requests);
     }
 

@@ -140,6 +140,35 @@ public sealed class CredentialAgentTests(SdkEnvironment env) : IClassFixture<Sdk
     }
 
     [Fact]
+    public async Task Handler_RefusalNamesTheOptionAndTheKnownHostNames_WhenThePlatformRunsOnAnotherPort()
+    {
+        var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
+        using var agent = env.CredentialAgent(info);
+        int before = env.Platform.Requests.Count;
+
+        // The README's first attempt: host 127.0.0.1 is registered, but the platform listens on a random port.
+        using var client = new HttpClient(new TesseraTokenHandler(agent) { InnerHandler = ToPlatform() });
+        var ex = await Assert.ThrowsAsync<TesseraConfigurationException>(() => client.GetAsync(new Uri(env.Platform.BaseAddress, "orders")));
+
+        Assert.Equal("origin_not_allowed", ex.ErrorCode);
+        Assert.Contains($"add http://127.0.0.1:{env.Platform.BaseAddress.Port} to TesseraHandlerOptions.AllowedOrigins", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("TesseraHandlerOptions.Audience", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("orders-api (127.0.0.1, localhost, orders.internal)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, env.Platform.Requests.Count);
+
+        // Listed, but under a host name no platform registered: the fix is the explicit audience.
+        var options = new TesseraHandlerOptions { AllowedOrigins = { new Uri($"http://127.0.0.2:{env.Platform.BaseAddress.Port}") } };
+        using var unnamed = new HttpClient(new TesseraTokenHandler(agent, options) { InnerHandler = ToPlatform() });
+        var listed = await Assert.ThrowsAsync<TesseraConfigurationException>(() => unnamed.GetAsync($"http://127.0.0.2:{env.Platform.BaseAddress.Port}/orders"));
+        Assert.Contains("Set TesseraHandlerOptions.Audience", listed.Message, StringComparison.Ordinal);
+
+        options.Audience = LoopbackBroker.Platform;
+        using var explicitAudience = new HttpClient(new TesseraTokenHandler(agent, options) { InnerHandler = ToPlatform() });
+        using var response = await explicitAudience.GetAsync($"http://127.0.0.2:{env.Platform.BaseAddress.Port}/orders");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Handler_RefusesPlainHttpToARemoteHost_UnlessAllowed()
     {
         var info = await env.Broker.CreateCredentialAgentAsync(["orders:read"]);
