@@ -73,6 +73,21 @@ public sealed class AgentNameResolutionTests(CredentialsBrokerFixture fixture) :
     }
 
     [Fact]
+    public async Task Revoke_SaysNothingMore_WhenTheAgentIdIsARegisteredAgent()
+    {
+        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(Url, "registered-bot", ["read:data:*"], [], null, null, false, true, o, e, None, Secret));
+        Assert.True(created.Code == 0, created.ToString());
+        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        var (agentId, _) = await AgentRegistration.RegisterAsync(fixture.Broker.Client, launch, "task-" + Guid.NewGuid().ToString("N")[..8], "read:data:x");
+
+        var result = await Cli.RunAsync((o, e) => RevokeCommand.RunAsync(Url, "agent", agentId, null, false, o, e, None, Secret));
+
+        Assert.True(result.Code == 0, result.ToString());
+        Assert.StartsWith($"revoked agent {agentId} ", Assert.Single(Cli.Lines(result.Out)), StringComparison.Ordinal);
+        Assert.Empty(result.Err);
+    }
+
+    [Fact]
     public async Task AgentsSuspend_SuspendsTheAgentTheNameStandsFor()
     {
         var (name, agentId, keyId) = await CreateAgentAsync();
