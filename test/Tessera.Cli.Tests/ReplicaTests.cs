@@ -12,13 +12,30 @@ namespace Tessera.Cli.Tests;
 /// <summary>
 /// Two real <c>tessera serve</c> processes on one PostgreSQL database, as replicas behind a load
 /// balancer: single use holds across them, a revocation on one reaches the other's checks, its
-/// feed and a Tessera.AspNetCore verifier following it within a second, and their audit events
+/// feed and a Tessera.AspNetCore verifier following it without a restart or a poll, and their audit events
 /// form one verifiable chain.
 /// </summary>
+/// <remarks>
+/// No step depends on how fast a loaded machine is: the credentials the traffic uses (launch tokens,
+/// registration nonces, agent tokens) outlive any run, and every wait is for an event or a condition,
+/// with a deadline far beyond the normal case that names what did not happen. How fast revocations and
+/// keys propagate is measured by bench/Tessera.ReplicaBench, not asserted here.
+/// </remarks>
 public sealed class ReplicaTests
 {
     private const string Issuer = "http://tessera.replicas.test";
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a change made on one replica may take to reach the other. Normally well under a second (the
+    /// PostgreSQL notification); the deadline only has to stay below the 30 s polling fallback of the change
+    /// listener, so that passing still proves the notification path.
+    /// </summary>
+    private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a replica may take to start (migrations, key set-up) beside other processes on two cores.</summary>
+    private static readonly TimeSpan Startup = TimeSpan.FromMinutes(3);
+
+    /// <summary>Lifetime of the tests' launch tokens: longer than any run (the broker's own default is 30 s).</summary>
+    private const int LaunchTokenTtl = 86_400;
 
     [PostgreSqlFact]
     public async Task TwoReplicas_ShareSingleUseRevocationAndOneAuditChain()
@@ -36,9 +53,7 @@ public sealed class ReplicaTests
         var replicas = new[] { clientA, clientB };
 
         // 100 registrations race for one single-use launch token, half through each replica.
-        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "contended", ["read:data:*"], [], null, null, false, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
-        Assert.Equal(0, created.Code);
-        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        string launch = await CreateLaunchTokenAsync(a.Url, "contended", multiUse: false);
         var attempts = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => TryRegisterAsync(replicas[i % 2], launch, $"task-{i:D3}")));
         var winner = Assert.Single(attempts, r => r.Status == HttpStatusCode.Created || r.Status == HttpStatusCode.OK);
         Assert.All(attempts.Where(r => r != winner), r => Assert.Equal(HttpStatusCode.Unauthorized, r.Status));
@@ -52,7 +67,7 @@ public sealed class ReplicaTests
             Assert.True(allowed.StatusCode == HttpStatusCode.OK, await allowed.Content.ReadAsStringAsync());
         }
 
-        // B's feed subscriber, B's validate and the verifier following B all learn of a revocation made on A within a second.
+        // B's feed subscriber, B's validate and the verifier following B all learn of a revocation made on A, by notification.
         using var stream = await clientB.GetAsync("/v1/revocations/stream", HttpCompletionOption.ResponseHeadersRead);
         using var events = new StreamReader(await stream.Content.ReadAsStreamAsync());
         Assert.StartsWith(": tessera revocation stream", await events.ReadLineAsync());
@@ -64,22 +79,18 @@ public sealed class ReplicaTests
         var verifierRefused = WaitForVerifierRefusalAsync(verifier, winner.AccessToken!, clock);
         while (await AgentRegistration.IsValidAsync(clientB, winner.AccessToken!))
         {
-            Assert.True(clock.Elapsed - revokedAt < Deadline, "replica B still validates the token a second after A revoked it");
+            Assert.True(clock.Elapsed - revokedAt < Propagation, $"replica B still validates the token {Propagation.TotalSeconds:F0} s after A revoked it");
             await Task.Delay(20);
         }
 
-        Assert.True(clock.Elapsed - revokedAt < Deadline, $"validate on B refused after {(clock.Elapsed - revokedAt).TotalMilliseconds:F0} ms");
-        await streamed.WaitAsync(Deadline);
-        Assert.True(clock.Elapsed - revokedAt < Deadline + Deadline, "B's feed subscriber heard the revocation late");
-        var (refusedAt, errorCode) = await verifierRefused;
+        await WithinAsync(streamed, Propagation, "B's revocation stream to carry the revocation made on A");
+        var (_, errorCode) = await verifierRefused;
         Assert.Equal("TOKEN_REVOKED", errorCode);
-        Assert.True(refusedAt - revokedAt < Deadline, $"the verifier following B refused after {(refusedAt - revokedAt).TotalMilliseconds:F0} ms");
 
         // More traffic through both, then one chain in the database, intact.
-        var multi = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(b.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
-        string fleet = JsonNode.Parse(multi.Out)!["launch_token"]!.GetValue<string>();
+        string fleet = await CreateLaunchTokenAsync(b.Url, "fleet", multiUse: true);
         var fleetAttempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => TryRegisterAsync(replicas[i % 2], fleet, $"fleet-{i:D3}")));
-        Assert.All(fleetAttempts, r => Assert.NotNull(r.AccessToken));
+        Assert.All(fleetAttempts, r => Assert.True(r.AccessToken is not null, $"registration answered {(int)r.Status}: {r.Body}"));
         await Task.WhenAll(fleetAttempts.Select((r, i) => AgentRegistration.IsValidAsync(replicas[(i + 1) % 2], r.AccessToken!)));
 
         // SIGKILL, no goodbye: every event of an acknowledged request is in the one chain all the same.
@@ -103,11 +114,10 @@ public sealed class ReplicaTests
         var environment = Environment(database, shared);
         using var a = await StartAsync(shared, environment);
         using var b = await StartAsync(shared, environment);
-        using var clientA = new HttpClient { BaseAddress = new Uri(a.Url) };
-        using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
-        // Usable for ten minutes: on a loaded machine the run can outlast the default 30 s.
-        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, 600, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
-        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        // A slow answer on a loaded machine is not a failure; only a refusal is.
+        using var clientA = new HttpClient { BaseAddress = new Uri(a.Url), Timeout = TimeSpan.FromMinutes(5) };
+        using var clientB = new HttpClient { BaseAddress = new Uri(b.Url), Timeout = TimeSpan.FromMinutes(5) };
+        string launch = await CreateLaunchTokenAsync(a.Url, "fleet", multiUse: true);
 
         // Mixed traffic over both replicas: challenges, registrations, validations, renewals. At
         // 60 % replica A is killed (SIGKILL) under load; the rest goes to B.
@@ -200,8 +210,7 @@ public sealed class ReplicaTests
         using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
         Assert.Equal(await KidsAsync(clientA), await KidsAsync(clientB));
 
-        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
-        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        string launch = await CreateLaunchTokenAsync(a.Url, "fleet", multiUse: true);
         var before = await TryRegisterAsync(clientA, launch, "task-keys-0");
         Assert.True(await AgentRegistration.IsValidAsync(clientB, before.AccessToken!));
 
@@ -210,7 +219,7 @@ public sealed class ReplicaTests
         long versionBefore = await KeysVersionAsync(clientA);
         Assert.Equal(versionBefore, await KeysVersionAsync(clientB));
 
-        // A rotates; B publishes the new key, tells its feed subscribers and accepts A's new tokens within a second.
+        // A rotates; B publishes the new key, tells its feed subscribers and accepts A's new tokens without a restart.
         using var stream = await clientB.GetAsync("/v1/revocations/stream", HttpCompletionOption.ResponseHeadersRead);
         using var events = new StreamReader(await stream.Content.ReadAsStreamAsync());
         Assert.StartsWith(": tessera revocation stream", await events.ReadLineAsync());
@@ -222,11 +231,11 @@ public sealed class ReplicaTests
         Assert.NotEqual(Header(before.AccessToken!)["kid"]!.GetValue<string>(), newKid);
         while (!(await KidsAsync(clientB)).Contains(newKid))
         {
-            Assert.True(clock.Elapsed < Deadline, "replica B does not publish A's new key a second after the rotation");
+            Assert.True(clock.Elapsed < Propagation, $"replica B does not publish A's new key {Propagation.TotalSeconds:F0} s after the rotation");
             await Task.Delay(20);
         }
 
-        await keysEvent.WaitAsync(Deadline);
+        await WithinAsync(keysEvent, Propagation, "B's revocation stream to announce the rotation made on A (event: keys)");
         var after = await TryRegisterAsync(clientA, launch, "task-keys-2");
         Assert.Equal(newKid, Header(after.AccessToken!)["kid"]!.GetValue<string>());
         Assert.True(await AgentRegistration.IsValidAsync(clientB, after.AccessToken!));
@@ -263,8 +272,7 @@ public sealed class ReplicaTests
         using var b = started[1];
         using var clientA = new HttpClient { BaseAddress = new Uri(a.Url) };
         using var clientB = new HttpClient { BaseAddress = new Uri(b.Url) };
-        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(a.Url, "fleet", ["read:data:*"], [], null, null, true, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
-        string launch = JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+        string launch = await CreateLaunchTokenAsync(a.Url, "fleet", multiUse: true);
         string oldKid = Header((await TryRegisterAsync(clientA, launch, "task-rb-0")).AccessToken!)["kid"]!.GetValue<string>();
         await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
@@ -277,18 +285,18 @@ public sealed class ReplicaTests
         var clock = Stopwatch.StartNew();
         while (Header((await TryRegisterAsync(clientB, launch, $"task-rb-b{clock.ElapsedMilliseconds}")).AccessToken!)["kid"]!.GetValue<string>() != newKid)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "replica B never signed with A's new key");
+            Assert.True(clock.Elapsed < Propagation, $"replica B still signs with the old key {Propagation.TotalSeconds:F0} s after A rotated");
             await Task.Delay(20);
         }
 
         await WriteRingAsync(connection, "version = version + 1", oldSealed);
-        await a.Process.WaitForOutputAsync("does not open as version", TimeSpan.FromSeconds(10));
-        await b.Process.WaitForOutputAsync("does not open as version", TimeSpan.FromSeconds(10));
+        await a.Process.WaitForOutputAsync("does not open as version", Propagation);
+        await b.Process.WaitForOutputAsync("does not open as version", Propagation);
         await AssertSignsWithAsync(newKid, clientA, clientB, launch, "task-rb-2");
 
         await WriteRingAsync(connection, $"version = {oldVersion}", oldSealed);
-        await a.Process.WaitForOutputAsync("refused as a rollback", TimeSpan.FromSeconds(10));
-        await b.Process.WaitForOutputAsync("refused as a rollback", TimeSpan.FromSeconds(10));
+        await a.Process.WaitForOutputAsync("refused as a rollback", Propagation);
+        await b.Process.WaitForOutputAsync("refused as a rollback", Propagation);
         await AssertSignsWithAsync(newKid, clientA, clientB, launch, "task-rb-3");
         Assert.Contains(newKid, await KidsAsync(clientB));
     }
@@ -321,7 +329,7 @@ public sealed class ReplicaTests
     /// <summary>Calls the verifier until it refuses the token; returns when (on <paramref name="clock"/>) and its error_code.</summary>
     private static async Task<(TimeSpan At, string? ErrorCode)> WaitForVerifierRefusalAsync(ReplicaVerifier verifier, string token, Stopwatch clock)
     {
-        var giveUp = clock.Elapsed + Deadline + Deadline;
+        var giveUp = clock.Elapsed + Propagation;
         while (true)
         {
             using var response = await verifier.GetAsync(token);
@@ -333,7 +341,7 @@ public sealed class ReplicaTests
                 return (at, JsonNode.Parse(body)?["error_code"]?.GetValue<string>());
             }
 
-            Assert.True(at < giveUp, "the verifier following B still accepts the token two seconds after A revoked it");
+            Assert.True(at < giveUp, $"the verifier following B still accepts the token {Propagation.TotalSeconds:F0} s after A revoked it");
             await Task.Delay(10);
         }
     }
@@ -363,6 +371,11 @@ public sealed class ReplicaTests
         ["TESSERA_SECRET_PEPPER_PATH"] = Path.Combine(shared, "pepper"),
         ["TESSERA_ISSUER"] = Issuer,
         ["TESSERA_TRUST_DOMAIN"] = "tessera.test",
+
+        // Registration nonces and agent tokens outlive any run (defaults 30 s and 300 s): a loaded machine
+        // makes the run slower, never its credentials expire.
+        ["TESSERA_NONCE_TTL"] = "600",
+        ["TESSERA_DEFAULT_TTL"] = "86400",
         ["TESSERA_PUBLIC_RATE"] = "100000",
         ["TESSERA_PUBLIC_BURST"] = "100000",
         ["TESSERA_ADMIN_AUTH_RATE"] = "100000",
@@ -373,13 +386,13 @@ public sealed class ReplicaTests
         ["TESSERA_PUBLIC_REVOCATION_FEED"] = "true",
     };
 
+    /// <summary>Starts a replica on a port the system picks (no free-port race with other processes) and returns once it listens.</summary>
     private static async Task<Replica> StartAsync(string directory, Dictionary<string, string?> environment)
     {
-        string url = $"http://127.0.0.1:{TesseraProcess.FreePort()}";
-        var process = TesseraProcess.Start(directory, environment, "serve", "--urls", url);
+        var process = TesseraProcess.Start(directory, environment, "serve", "--urls", "http://127.0.0.1:0");
         try
         {
-            await process.WaitForOutputAsync("listening on", TimeSpan.FromSeconds(60));
+            await process.WaitForOutputAsync("issuer: ", Startup);
         }
         catch
         {
@@ -387,7 +400,30 @@ public sealed class ReplicaTests
             throw;
         }
 
-        return new Replica(process, url);
+        var listening = System.Text.RegularExpressions.Regex.Match(process.Stdout, @"Tessera broker listening on (http://\S+?)/?(,|\s|$)");
+        Assert.True(listening.Success, $"no listening URL in the replica's output: {process.Stdout}");
+        return new Replica(process, listening.Groups[1].Value);
+    }
+
+    private static async Task<string> CreateLaunchTokenAsync(string broker, string agentName, bool multiUse)
+    {
+        var created = await Cli.RunAsync((o, e) => LaunchTokenCommand.RunAsync(
+            broker, agentName, ["read:data:*"], [], null, LaunchTokenTtl, multiUse, true, o, e, CancellationToken.None, CliBroker.AdminSecret));
+        Assert.True(created.Code == 0, created.ToString());
+        return JsonNode.Parse(created.Out)!["launch_token"]!.GetValue<string>();
+    }
+
+    /// <summary>Awaits <paramref name="task"/>; past <paramref name="deadline"/>, fails naming what was awaited.</summary>
+    private static async Task WithinAsync(Task task, TimeSpan deadline, string awaited)
+    {
+        try
+        {
+            await task.WaitAsync(deadline);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"waited {deadline.TotalSeconds:F0} s for {awaited}");
+        }
     }
 
     private static async Task ReadUntilAsync(StreamReader events, string target)

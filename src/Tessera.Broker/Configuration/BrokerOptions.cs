@@ -56,7 +56,11 @@ public sealed class BrokerOptions
     [ConfigurationKeyName("trust_domain")]
     public string TrustDomain { get; set; } = "tessera.local";
 
-    /// <summary><c>TESSERA_ISSUER</c>: the <c>iss</c> of every token. Default <c>http://127.0.0.1:8080</c>.</summary>
+    /// <summary>
+    /// <c>TESSERA_ISSUER</c>: the <c>iss</c> of every token. Unset, <see cref="Hosting.BrokerHost.Build"/> takes the
+    /// first listen URL (after binding, for port 0) where its <see cref="Hosting.IssuerDefault"/> allows, and refuses
+    /// to start otherwise; the value here (<c>http://127.0.0.1:8080</c>) is only for options made outside a host.
+    /// </summary>
     [ConfigurationKeyName("issuer")]
     public string Issuer { get; set; } = "http://127.0.0.1:8080";
 

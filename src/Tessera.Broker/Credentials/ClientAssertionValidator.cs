@@ -23,7 +23,7 @@ internal sealed class ClientAssertionValidator(IClientStore clients, IAssertionR
     private const int LeewaySeconds = 30;
 
     /// <summary>The audiences an assertion may name: the token endpoint URL and the issuer.</summary>
-    public string TokenEndpoint { get; } = options.Value.Issuer.TrimEnd('/') + "/v1/token";
+    public string TokenEndpoint => options.Value.Issuer.TrimEnd('/') + "/v1/token";
 
     public async Task<ClientAuth> ValidateAsync(string assertion, string? bodyClientId, string kind, CancellationToken cancellationToken)
     {

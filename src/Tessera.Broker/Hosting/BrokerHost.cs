@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Reflection;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
@@ -35,13 +37,19 @@ public static class BrokerHost
     /// (JSON, flat snake_case keys), environment variables prefixed <c>TESSERA_</c>, then
     /// <paramref name="overrides"/>.
     /// </summary>
+    /// <remarks>
+    /// With no issuer configured, the issuer is the first of <paramref name="urls"/> as
+    /// <paramref name="issuerDefault"/> allows (see <see cref="IssuerResolution"/>); with port 0, the
+    /// port Kestrel bound, before any request is answered.
+    /// </remarks>
     /// <exception cref="OptionsValidationException">A setting is invalid; the message names it.</exception>
     public static WebApplication Build(
         IEnumerable<string> urls,
         string? configFile = null,
         IReadOnlyDictionary<string, string?>? overrides = null,
         TimeProvider? timeProvider = null,
-        Action<ILoggingBuilder>? configureLogging = null)
+        Action<ILoggingBuilder>? configureLogging = null,
+        IssuerDefault issuerDefault = IssuerDefault.LoopbackListenUrl)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.Sources.Clear();
@@ -56,7 +64,9 @@ public static class BrokerHost
             builder.Configuration.AddInMemoryCollection(overrides);
         }
 
-        builder.WebHost.UseUrls([.. urls]);
+        var urlList = urls.ToList();
+        var listenIssuer = ResolveListenIssuer(builder.Configuration, urlList, issuerDefault);
+        builder.WebHost.UseUrls([.. urlList]);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -76,7 +86,6 @@ public static class BrokerHost
             throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [problem]);
         }
 
-        var urlList = urls.ToList();
         if (options.TlsMode != "none" && urlList.Any(u => !u.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
             throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [$"TESSERA_TLS_MODE={options.TlsMode} needs https:// addresses in --urls"]);
@@ -111,9 +120,54 @@ public static class BrokerHost
         });
 
         AddServices(builder.Services, builder.Configuration, options, timeProvider ?? TimeProvider.System);
+        builder.Services.AddSingleton(sp => new IssuerResolution(sp.GetRequiredService<IOptions<BrokerOptions>>(), listenIssuer is not null, listenIssuer?.Loopback ?? false));
         var app = builder.Build();
+        var resolution = app.Services.GetRequiredService<IssuerResolution>();
+        if (listenIssuer is { PortPending: true })
+        {
+            // The port is known only once Kestrel has bound, which is also when it starts accepting:
+            // every request waits here until the issuer is final (the wait is over before StartAsync returns).
+            app.Use(async (context, next) =>
+            {
+                await resolution.Resolved.WaitAsync(context.RequestAborted);
+                await next(context);
+            });
+            app.Lifetime.ApplicationStarted.Register(() => resolution.Complete(ListenIssuer.FromBound(
+                urlList[0], app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [.. app.Urls])));
+        }
+        else
+        {
+            resolution.Complete(null);
+        }
+
         Configure(app);
         return app;
+    }
+
+    /// <summary>
+    /// Without a configured issuer, puts the one the first listen URL stands for into the configuration
+    /// (with port 0, a placeholder the bound port replaces before the first request).
+    /// </summary>
+    private static ListenIssuer.Result? ResolveListenIssuer(ConfigurationManager configuration, List<string> urls, IssuerDefault policy)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration["issuer"]))
+        {
+            return null;
+        }
+
+        if (urls.Count == 0)
+        {
+            throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), ["TESSERA_ISSUER is not set and there is no listen URL to take it from"]);
+        }
+
+        var result = ListenIssuer.FromUrl(urls[0], policy);
+        if (result.Problem is { } problem)
+        {
+            throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [problem]);
+        }
+
+        configuration.AddInMemoryCollection([new KeyValuePair<string, string?>("issuer", result.Issuer)]);
+        return result;
     }
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration, BrokerOptions options, TimeProvider time)
@@ -147,7 +201,7 @@ public static class BrokerHost
         services.AddSingleton<AdminSecretVerifier>();
         services.AddSingleton<BearerAuthenticator>();
         services.AddSingleton<BrokerClock>();
-        services.AddSingleton(new DocsLinks(options.Issuer));
+        services.AddSingleton<DocsLinks>();
         services.AddHostedService<BrokerMaintenance>();
 
         services.AddRateLimiter(limiter =>

@@ -1,11 +1,12 @@
+using Microsoft.Extensions.Options;
+using Tessera.Broker.Configuration;
 using Tessera.Errors;
 
 namespace Tessera.Broker.Http;
 
 /// <summary>Builds the <c>docs_url</c> of an error: the broker serves its own error reference.</summary>
-internal sealed class DocsLinks(string baseUrl)
+/// <remarks>Reads the issuer per call: with port 0 it is final only once the server has bound.</remarks>
+internal sealed class DocsLinks(IOptions<BrokerOptions> options)
 {
-    private readonly string _base = baseUrl.TrimEnd('/') + "/docs/";
-
-    public string For(ErrorDescriptor error) => _base + error.DocsAnchor;
+    public string For(ErrorDescriptor error) => options.Value.Issuer.TrimEnd('/') + "/docs/" + error.DocsAnchor;
 }

@@ -13,7 +13,7 @@ public sealed class TokenService
     private readonly TimeProvider _time;
     private readonly BrokerOptions _options;
     private readonly TokenSigner _signer = new();
-    private readonly TokenVerifier _verifier;
+    private readonly Lazy<TokenVerifier> _verifier;
     private readonly Keys.ProfileKeys? _profileKeys;
     private TokenVerifier? _profileVerifier;
 
@@ -25,11 +25,12 @@ public sealed class TokenService
         _keys = keys;
         _time = time;
         _options = options.Value;
-        _verifier = new TokenVerifier(keys, new TokenVerifierOptions
+        // Made on first use: with a listen port of 0 the issuer is final only once the server has bound.
+        _verifier = new Lazy<TokenVerifier>(() => new TokenVerifier(keys, new TokenVerifierOptions
         {
             Algorithm = _options.Algorithm,
             ValidIssuers = [_options.Issuer],
-        });
+        }));
     }
 
     /// <summary>The issuer every token carries.</summary>
@@ -115,7 +116,7 @@ public sealed class TokenService
             return _profileVerifier.Validate(token, now);
         }
 
-        return _verifier.Validate(token, now);
+        return _verifier.Value.Validate(token, now);
     }
 
     /// <summary>Caps a lifetime at the broker's ceiling (<c>TESSERA_MAX_TTL</c>; 0 = none).</summary>

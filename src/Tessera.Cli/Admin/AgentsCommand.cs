@@ -10,7 +10,7 @@ namespace Tessera.Cli.Admin;
 /// </summary>
 internal static class AgentsCommand
 {
-    private const string IdDescription = "The agent's key_id (tsr_kid_...) or agent_id (spiffe://...).";
+    private const string IdDescription = "The agent's key_id (tsr_kid_...), agent_id (spiffe://...) or name.";
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -31,7 +31,7 @@ internal static class AgentsCommand
 
         var (b3, j3, id3) = (AdminCommand.BrokerOption(), AdminCommand.JsonOption(), IdArgument());
         var show = new Command("show", "Show one agent: status, grants, keys.") { b3, j3, id3 };
-        show.SetAction((r, ct) => SendAsync(r.GetValue(b3)!, HttpMethod.Get, Path(r.GetValue(id3)!), null, r.GetValue(j3), output, error, ct));
+        show.SetAction((r, ct) => SendToAgentAsync(r.GetValue(b3)!, HttpMethod.Get, r.GetValue(id3)!, "", null, r.GetValue(j3), output, error, ct));
         agents.Subcommands.Add(show);
 
         var (b4, j4, id4) = (AdminCommand.BrokerOption(), AdminCommand.JsonOption(), IdArgument());
@@ -52,8 +52,8 @@ internal static class AgentsCommand
         var (b6, j6, id6) = (AdminCommand.BrokerOption(), AdminCommand.JsonOption(), IdArgument());
         var platform6 = PlatformArgument();
         var revokeGrant = new Command("revoke-grant", "Take away the agent's grant on a platform.") { b6, j6, id6, platform6 };
-        revokeGrant.SetAction((r, ct) => SendAsync(
-            r.GetValue(b6)!, HttpMethod.Delete, $"{Path(r.GetValue(id6)!)}/grants/{Uri.EscapeDataString(r.GetValue(platform6)!)}", null, r.GetValue(j6), output, error, ct));
+        revokeGrant.SetAction((r, ct) => SendToAgentAsync(
+            r.GetValue(b6)!, HttpMethod.Delete, r.GetValue(id6)!, $"/grants/{Uri.EscapeDataString(r.GetValue(platform6)!)}", null, r.GetValue(j6), output, error, ct));
         agents.Subcommands.Add(revokeGrant);
 
         var (b7, j7, id7) = (AdminCommand.BrokerOption(), AdminCommand.JsonOption(), IdArgument());
@@ -78,7 +78,11 @@ internal static class AgentsCommand
 
     public static Task<int> UpdateAsync(string broker, string id, AgentDetails details, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null) =>
         AdminCommand.RunAsync(broker, error, async client =>
-            await WriteAsync(await client.SendAsync(HttpMethod.Put, Path(id), details.ToJson(), cancellationToken), json, output, error), adminSecret);
+        {
+            var body = details.ToJson();
+            string agentId = await AgentTarget.ResolveNameAsync(client, id, json ? error : output, cancellationToken);
+            return await WriteAsync(await client.SendAsync(HttpMethod.Put, Path(agentId), body, cancellationToken), json, output, error);
+        }, adminSecret);
 
     public static Task<int> ListAsync(string broker, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null) =>
         AdminCommand.RunAsync(broker, error, async client =>
@@ -103,7 +107,7 @@ internal static class AgentsCommand
     public static Task<int> GrantAsync(string broker, string id, string platformId, string[] scopes, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null)
     {
         var body = new JsonObject { ["platform_id"] = platformId, ["scopes"] = new JsonArray([.. scopes.Select(s => JsonValue.Create(s))]) };
-        return SendAsync(broker, HttpMethod.Post, Path(id) + "/grants", body, json, output, error, cancellationToken, adminSecret);
+        return SendToAgentAsync(broker, HttpMethod.Post, id, "/grants", body, json, output, error, cancellationToken, adminSecret);
     }
 
     public static Task<int> RotateSecretAsync(string broker, string id, int? graceSeconds, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null)
@@ -114,18 +118,30 @@ internal static class AgentsCommand
             body["grace_seconds"] = g;
         }
 
-        return SendAsync(broker, HttpMethod.Post, Path(id) + "/rotate-secret", body, json, output, error, cancellationToken, adminSecret);
+        return SendToAgentAsync(broker, HttpMethod.Post, id, "/rotate-secret", body, json, output, error, cancellationToken, adminSecret);
     }
 
     /// <summary><c>suspend</c>, <c>unsuspend</c> or <c>revoke</c>, with an optional reason for the audit trail.</summary>
     public static Task<int> ChangeStatusAsync(string broker, string id, string action, string? reason, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null)
     {
         var body = reason is null ? null : new JsonObject { ["reason"] = reason };
-        return SendAsync(broker, HttpMethod.Post, $"{Path(id)}/{action}", body, json, output, error, cancellationToken, adminSecret);
+        return SendToAgentAsync(broker, HttpMethod.Post, id, "/" + action, body, json, output, error, cancellationToken, adminSecret);
     }
 
     public static Task<int> SendAsync(string broker, HttpMethod method, string path, JsonObject? body, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null) =>
         AdminCommand.RunAsync(broker, error, async client => await WriteAsync(await client.SendAsync(method, path, body, cancellationToken), json, output, error), adminSecret);
+
+    /// <summary>
+    /// Sends to <c>/v1/admin/agents/{agent}{suffix}</c>, where <paramref name="agent"/> is an agent id, a key id
+    /// or a name (resolved first; the resolution is said on the output, or on the error stream with --json).
+    /// </summary>
+    public static Task<int> SendToAgentAsync(
+        string broker, HttpMethod method, string agent, string suffix, JsonObject? body, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null) =>
+        AdminCommand.RunAsync(broker, error, async client =>
+        {
+            string id = await AgentTarget.ResolveNameAsync(client, agent, json ? error : output, cancellationToken);
+            return await WriteAsync(await client.SendAsync(method, Path(id) + suffix, body, cancellationToken), json, output, error);
+        }, adminSecret);
 
     /// <summary>The admin path of an agent; an agent id is percent-encoded whole (it contains slashes).</summary>
     public static string Path(string id) => $"/v1/admin/agents/{Uri.EscapeDataString(id)}";

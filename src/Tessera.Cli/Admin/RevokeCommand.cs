@@ -10,7 +10,7 @@ internal static class RevokeCommand
     {
         var broker = AdminCommand.BrokerOption();
         var json = AdminCommand.JsonOption();
-        var level = new Option<string>("--level") { Description = "token (a jti), agent (a SPIFFE id), task (a task id), chain (the root agent of delegations) or app (an app id).", Required = true };
+        var level = new Option<string>("--level") { Description = "token (a jti), agent (an agent id, key id or agent name), task (a task id), chain (the root agent of delegations, same forms as agent) or app (an app id).", Required = true };
         level.AcceptOnlyFromAmong("token", "agent", "task", "chain", "app");
         var target = new Option<string>("--target") { Description = "What to revoke at that level.", Required = true };
         var reason = new Option<string?>("--reason") { Description = "Recorded in the audit trail and the feed." };
@@ -22,6 +22,12 @@ internal static class RevokeCommand
     public static Task<int> RunAsync(string broker, string level, string target, string? reason, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null) =>
         AdminCommand.RunAsync(broker, error, async client =>
         {
+            if (level is "agent" or "chain")
+            {
+                // The broker records any target at these levels; a name or a key id would match no token.
+                target = await AgentTarget.ResolveForRevocationAsync(client, target, json ? error : output, error, cancellationToken);
+            }
+
             var body = new JsonObject { ["level"] = level, ["target"] = target };
             if (reason is not null)
             {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Hosting;
@@ -9,7 +10,8 @@ namespace Tessera.Cli.Commands;
 internal static class BrokerRunner
 {
     public static async Task<int> RunAsync(
-        IEnumerable<string> urls, string? configFile, IReadOnlyDictionary<string, string?>? overrides, TextWriter output, TextWriter error, CancellationToken cancellationToken, Action? onStarted = null)
+        IEnumerable<string> urls, string? configFile, IReadOnlyDictionary<string, string?>? overrides, IssuerDefault issuerDefault,
+        TextWriter output, TextWriter error, CancellationToken cancellationToken, Action<string>? onStarted = null)
     {
         if (configFile is not null && !File.Exists(configFile))
         {
@@ -20,7 +22,7 @@ internal static class BrokerRunner
         WebApplication app;
         try
         {
-            app = BrokerHost.Build(urls, configFile, overrides);
+            app = BrokerHost.Build(urls, configFile, overrides, issuerDefault: issuerDefault);
         }
         catch (OptionsValidationException ex)
         {
@@ -37,7 +39,8 @@ internal static class BrokerRunner
         {
             await app.StartAsync(cancellationToken);
             await output.WriteLineAsync($"Tessera broker listening on {string.Join(", ", app.Urls)}");
-            onStarted?.Invoke();
+            await WriteIssuerAsync(app.Services.GetRequiredService<IssuerResolution>(), issuerDefault, output, error);
+            onStarted?.Invoke(app.Urls.First().TrimEnd('/'));
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         }
@@ -49,6 +52,23 @@ internal static class BrokerRunner
         finally
         {
             await app.DisposeAsync();
+        }
+    }
+
+    private static async Task WriteIssuerAsync(IssuerResolution issuer, IssuerDefault issuerDefault, TextWriter output, TextWriter error)
+    {
+        if (!issuer.FromListenUrl)
+        {
+            await output.WriteLineAsync($"issuer: {issuer.Issuer}");
+            return;
+        }
+
+        await output.WriteLineAsync($"issuer: {issuer.Issuer} (from the first listen URL; set TESSERA_ISSUER to the public URL behind a proxy)");
+        if (issuer.IsLoopback && issuerDefault == IssuerDefault.LoopbackListenUrl)
+        {
+            await error.WriteLineAsync(
+                $"warning: the issuer is a loopback default ({issuer.Issuer}): tokens name a broker only this machine can reach; " +
+                "set TESSERA_ISSUER to the URL clients use");
         }
     }
 

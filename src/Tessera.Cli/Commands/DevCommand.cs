@@ -1,9 +1,11 @@
 using System.CommandLine;
+using Tessera.Broker.Hosting;
 
 namespace Tessera.Cli.Commands;
 
 /// <summary>
-/// <c>tessera dev</c>: the broker on http://127.0.0.1:8080 with SQLite under <c>./.tessera/</c>.
+/// <c>tessera dev</c>: the broker on http://127.0.0.1:8080 with SQLite under <c>./.tessera/</c>; without
+/// <c>TESSERA_ISSUER</c> its issuer is the first listen URL (the port it bound, for port 0).
 /// On first run without a configured secret it generates one, stores only its bcrypt hash and
 /// prints the secret once.
 /// </summary>
@@ -27,6 +29,9 @@ internal static class DevCommand
 
     public static async Task<int> RunAsync(string[] urls, string dataDir, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
+        // Migrations, key generation and the secret's bcrypt hash take a moment on a small machine: say so first.
+        await output.WriteLineAsync($"starting the broker (data in {DisplayDirectory(dataDir)})…");
+        await output.FlushAsync(cancellationToken);
         string configPath = Path.Combine(dataDir, "config.json");
         bool secretFromEnvironment = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("TESSERA_ADMIN_SECRET")) ||
                                      !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("TESSERA_ADMIN_SECRET_HASH"));
@@ -38,7 +43,6 @@ internal static class DevCommand
                 new("db", Path.Combine(dataDir, "tessera.db")),
                 new("signing_key_path", Path.Combine(dataDir, "signing-key.json")),
                 new("secret_pepper_path", Path.Combine(dataDir, "pepper")),
-                new("issuer", urls[0].TrimEnd('/')),
             };
             if (!secretFromEnvironment)
             {
@@ -49,8 +53,7 @@ internal static class DevCommand
             ConfigFileWriter.Write(configPath, settings);
         }
 
-        string url = urls[0].TrimEnd('/');
-        return await BrokerRunner.RunAsync(urls, configPath, null, output, error, cancellationToken, onStarted: () =>
+        return await BrokerRunner.RunAsync(urls, configPath, null, IssuerDefault.AnyListenUrl, output, error, cancellationToken, onStarted: url =>
         {
             if (newSecret is not null)
             {
@@ -63,5 +66,11 @@ internal static class DevCommand
                 output.Flush();
             }
         });
+    }
+
+    private static string DisplayDirectory(string dataDir)
+    {
+        string shown = Path.IsPathRooted(dataDir) || dataDir.StartsWith("./", StringComparison.Ordinal) || dataDir.StartsWith("../", StringComparison.Ordinal) ? dataDir : "./" + dataDir;
+        return shown.EndsWith('/') || shown.EndsWith(Path.DirectorySeparatorChar) ? shown : shown + "/";
     }
 }
