@@ -28,7 +28,7 @@ command -v "$PYTHON" >/dev/null || die "$PYTHON is not installed (the script rea
 [ -n "${TESSERA_ADMIN_SECRET:-}" ] ||
   die "set TESSERA_ADMIN_SECRET to the admin secret ('tessera dev' prints it on its first run)"
 curl -sf -o /dev/null --max-time 5 "$BROKER/v1/health" ||
-  die "no broker answers at $BROKER (start one: dotnet run --project src/Tessera.Cli -- dev; or set BROKER)"
+  die "no broker answers at $BROKER (start one: ./scripts/dev.sh; or set BROKER)"
 
 step "POST $BROKER/v1/admin/auth"
 AUTH=$(curl -sS -X POST "$BROKER/v1/admin/auth" -H 'Content-Type: application/json' \

@@ -24,7 +24,7 @@ command -v curl >/dev/null || die "curl is not installed"
 [ -n "${TESSERA_ADMIN_SECRET:-}" ] ||
   die "set TESSERA_ADMIN_SECRET to the admin secret ('tessera dev' prints it on its first run)"
 curl -sf -o /dev/null --max-time 5 "$BROKER/v1/health" ||
-  die "no broker answers at $BROKER (start one: dotnet run --project src/Tessera.Cli -- dev; or set BROKER)"
+  die "no broker answers at $BROKER (start one: ./scripts/dev.sh; or set BROKER)"
 
 # The operator: an admin token, then a launch token for one agent. "ttl": 600 gives ten minutes to
 # hand it over (the default is 30 s); "max_ttl": 300 caps the agent's tokens at five minutes.
