@@ -9,7 +9,9 @@ using Tessera.AspNetCore.RouteScopes;
 // app when the content root has none), TESSERA_ALG (default EdDSA).
 // TESSERA_PLATFORM_CLIENT_ID and TESSERA_PLATFORM_CLIENT_SECRET (the platform's own credentials
 // from the broker) authenticate the revocation feed and turn on reporting of verification outcomes
-// to the broker's audit. TESSERA_ALLOW_INSECURE_HTTP=true allows a plain http:// broker that is not
+// to the broker's audit. TESSERA_ROUTES=broker follows the platform's routes at the broker instead
+// of the file (needs those credentials; a route changed there applies here within a second).
+// The issuer and the key URL come from the broker's metadata; TESSERA_ISSUER pins the issuer. TESSERA_ALLOW_INSECURE_HTTP=true allows a plain http:// broker that is not
 // on loopback (a trusted network only).
 var builder = WebApplication.CreateSlimBuilder(args);
 string broker = Environment.GetEnvironmentVariable("TESSERA_BROKER") ?? "http://127.0.0.1:8080";
@@ -32,7 +34,14 @@ builder.Services.AddAuthentication().AddTessera(o =>
 });
 
 var app = builder.Build();
-app.UseTesseraRouteScopes(scopesFile);
+if (Environment.GetEnvironmentVariable("TESSERA_ROUTES") is "broker")
+{
+    app.UseTesseraRouteScopesFromBroker();
+}
+else
+{
+    app.UseTesseraRouteScopes(scopesFile);
+}
 
 var orders = new System.Collections.Concurrent.ConcurrentDictionary<int, Order>();
 int next = 0;

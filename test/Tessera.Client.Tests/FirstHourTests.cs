@@ -73,6 +73,42 @@ public sealed class FirstHourTests
         Assert.DoesNotContain(token, platform.Process.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RouteAddedAtTheBroker_ReachesTheRunningSamplePlatform_WithoutARestart()
+    {
+        await using var broker = await LoopbackBroker.StartAsync(NoIssuer);
+        await using var platform = await StartSamplePlatformAsync(broker, brokerUrlForPlatform: broker.Url, routesFromBroker: true);
+        var agent = await broker.CreateCredentialAgentAsync(["orders:read"]);
+        using var tokens = new TesseraCredentialAgent(new TesseraCredentialOptions { BrokerUrl = broker.BaseAddress, KeyId = agent.KeyId, Secret = agent.Secret });
+        string token = await tokens.GetTokenAsync(LoopbackBroker.Platform);
+        using var client = new HttpClient { BaseAddress = platform.Url };
+
+        // The platform was registered with its health route only: GET /orders is unlisted.
+        await Wait.UntilAsync(async () => await ErrorCodeAsync(client, token) == "ROUTE_NOT_FOUND", "the sample platform loads the broker's routes", seconds: 30);
+
+        await broker.AdminAsync(HttpMethod.Put, "/v1/admin/platforms/" + LoopbackBroker.Platform, new JsonObject
+        {
+            ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/orders", ["scope"] = "orders:read" }),
+        });
+
+        // The feed's routes event brings the change; the periodic revalidation (30 s) is not waited for.
+        await Wait.UntilAsync(async () => await ErrorCodeAsync(client, token) == "200", "GET /orders allowed after the route was added at the broker", seconds: 20);
+    }
+
+    private static async Task<string> ErrorCodeAsync(HttpClient client, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders");
+        request.Headers.Authorization = new("Bearer", token);
+        using var response = await client.SendAsync(request);
+        if (response.IsSuccessStatusCode)
+        {
+            return ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        string text = await response.Content.ReadAsStringAsync();
+        return text.StartsWith('{') ? JsonNode.Parse(text)?["error_code"]?.GetValue<string>() ?? text : text;
+    }
+
     /// <summary>A broker of its own that keeps its default: no issuer configured, an authenticated revocation feed.</summary>
     private static readonly Dictionary<string, string?> NoIssuer = new()
     {
@@ -103,17 +139,32 @@ public sealed class FirstHourTests
     }
 
     /// <summary>samples/PlatformApi as its own process: the broker URL, its platform id and credentials, nothing about the issuer.</summary>
-    private static async Task<SamplePlatform> StartSamplePlatformAsync(LoopbackBroker broker, string brokerUrlForPlatform)
+    private static async Task<SamplePlatform> StartSamplePlatformAsync(LoopbackBroker broker, string brokerUrlForPlatform, bool routesFromBroker = false)
     {
-        var created = await broker.CreatePlatformAsync();
+        // Following its routes at the broker, the platform answers only what they list: its health route among them.
+        var created = routesFromBroker
+            ? await broker.AdminAsync(HttpMethod.Post, "/v1/admin/platforms", new JsonObject
+            {
+                ["platform_id"] = LoopbackBroker.Platform,
+                ["hostnames"] = new JsonArray("127.0.0.1"),
+                ["scopes"] = new JsonArray("orders:read", "orders:write"),
+                ["routes"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/health", ["public"] = true }),
+            })
+            : await broker.CreatePlatformAsync();
         var url = new Uri($"http://127.0.0.1:{SampleProcess.FreePort()}");
-        var process = SampleProcess.Start(SampleProcess.NextToTests("PlatformApi.dll"), new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["TESSERA_BROKER"] = brokerUrlForPlatform,
             ["TESSERA_PLATFORM_ID"] = LoopbackBroker.Platform,
             ["TESSERA_PLATFORM_CLIENT_ID"] = created["client_id"]!.GetValue<string>(),
             ["TESSERA_PLATFORM_CLIENT_SECRET"] = created["client_secret"]!.GetValue<string>(),
-        }, "--urls", url.ToString());
+        };
+        if (routesFromBroker)
+        {
+            environment["TESSERA_ROUTES"] = "broker";
+        }
+
+        var process = SampleProcess.Start(SampleProcess.NextToTests("PlatformApi.dll"), environment, "--urls", url.ToString());
         await process.WaitForHealthAsync(new Uri(url, "/health"));
         return new SamplePlatform(process, url);
     }
