@@ -27,7 +27,11 @@ internal static class EnforcementEndpoints
     public const int MaxEvents = 1000;
     public const string PermissionDenied = "MISSING_SCOPE";
 
-    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/enforcement/reports", ReportAsync);
+    /// <remarks>
+    /// Declared anonymous because the platform's HTTP Basic credentials are checked in the endpoint,
+    /// after the per-address limiter of the credential endpoints, as they always were.
+    /// </remarks>
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/enforcement/reports", ReportAsync).AllowAnonymous();
 
     private static async Task ReportAsync(HttpContext context)
     {

@@ -86,19 +86,20 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
 
         if (requiredScope is { } scope && !Grants(result.Claims, scope, tokens.Issuer))
         {
-            return BearerResult.Fail(
-                new ProblemResult(ErrorCatalog.InsufficientScope, $"token lacks required scope: {scope.Value}", null, $"Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope.Value}\""),
-                TokenError.None,
-                result.Claims);
+            return BearerResult.Fail(LacksScope(scope), TokenError.None, result.Claims);
         }
 
         return BearerResult.Ok(result.Claims, token);
     }
 
+    /// <summary>The refusal of a valid token that does not grant <paramref name="scope"/>.</summary>
+    public static ProblemResult LacksScope(Scope scope) =>
+        new(ErrorCatalog.InsufficientScope, $"token lacks required scope: {scope.Value}", null, $"Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope.Value}\"");
+
     // The broker's own scopes (admin:…, app:…) are granted only by admin or app authentication:
     // the token must be the admin's (or an app's), addressed to this broker, and hold the scope
     // verbatim, so no wildcard such as "*:*:*" in an agent's grant can reach them.
-    private static bool Grants(AccessTokenClaims claims, Scope required, string issuer)
+    internal static bool Grants(AccessTokenClaims claims, Scope required, string issuer)
     {
         bool subjectFits = required.Value.StartsWith("admin:", StringComparison.Ordinal)
             ? string.Equals(claims.Subject, "admin", StringComparison.Ordinal)

@@ -21,22 +21,27 @@ internal static class RevocationFeedAccess
 {
     private const string PlatformPrefix = "platform:";
 
-    /// <summary>Whether the request may read the feed (otherwise the refusal has been written), and as which platform.</summary>
-    public static async Task<FeedReader> AuthorizeAsync(HttpContext context)
+    /// <summary>
+    /// Whether the request may read the feed, and as which platform; when not, how to refuse it (the
+    /// refusal is written by the scheme's challenge, <see cref="Authorization.RevocationFeedAuthenticationHandler"/>).
+    /// </summary>
+    public static async Task<FeedAccess> DecideAsync(HttpContext context)
     {
         var sp = context.RequestServices;
         if (sp.GetRequiredService<IOptions<BrokerOptions>>().Value.PublicRevocationFeed)
         {
-            return FeedReader.Everyone;
+            return FeedAccess.Allow(FeedReader.Everyone);
         }
 
         // Brute-force protection first, before any credential is looked at: the same per-address
         // and per-endpoint buckets as the other credential endpoints.
         if (await TokenExchangeEndpoints.LimitRequestAsync(context, "revocations") is { } limited)
         {
-            context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(context);
-            return FeedReader.Refused;
+            return FeedAccess.Refuse(c =>
+            {
+                c.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(c);
+            });
         }
 
         string? header = context.Request.Headers.Authorization;
@@ -46,21 +51,19 @@ internal static class RevocationFeedAccess
             var tokens = sp.GetRequiredService<Tokens.TokenService>();
             if (bearer.Problem is null && bearer.Claims is { Subject: "admin" } admin && admin.Audience.Contains(tokens.Issuer, StringComparer.Ordinal))
             {
-                return FeedReader.Everyone;
+                return FeedAccess.Allow(FeedReader.Everyone);
             }
 
-            await RefuseAsync(context, ErrorCatalog.InvalidClient, "the revocation feed takes a platform's client credentials or an admin token");
-            return FeedReader.Refused;
+            return FeedAccess.Refuse(c => RefuseAsync(c, ErrorCatalog.InvalidClient, "the revocation feed takes a platform's client credentials or an admin token"));
         }
 
         var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, PlatformAdminEndpoints.Kind);
         if (auth.Client is { Status: "active" } client)
         {
-            return new FeedReader(true, client.EntityId.StartsWith(PlatformPrefix, StringComparison.Ordinal) ? client.EntityId[PlatformPrefix.Length..] : client.EntityId);
+            return FeedAccess.Allow(new FeedReader(true, client.EntityId.StartsWith(PlatformPrefix, StringComparison.Ordinal) ? client.EntityId[PlatformPrefix.Length..] : client.EntityId));
         }
 
-        await RefuseAsync(context, auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail);
-        return FeedReader.Refused;
+        return FeedAccess.Refuse(c => RefuseAsync(c, auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail));
     }
 
     private static async Task RefuseAsync(HttpContext context, ErrorDescriptor error, string detail)
@@ -79,6 +82,17 @@ internal static class RevocationFeedAccess
 
         await new ProblemResult(error, detail, "send the platform's client_id and client_secret with HTTP Basic, or an admin token", "Basic realm=\"tessera\"").ExecuteAsync(context);
     }
+}
+
+/// <summary>
+/// The outcome of <see cref="RevocationFeedAccess.DecideAsync"/>, kept on the request's features: who reads
+/// the feed, or (<see cref="Refusal"/> not null) how the refusal is answered and audited.
+/// </summary>
+internal sealed record FeedAccess(FeedReader Reader, Func<HttpContext, Task>? Refusal)
+{
+    public static FeedAccess Allow(FeedReader reader) => new(reader, null);
+
+    public static FeedAccess Refuse(Func<HttpContext, Task> refusal) => new(FeedReader.Refused, refusal);
 }
 
 /// <summary>
