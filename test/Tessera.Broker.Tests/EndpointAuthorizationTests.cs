@@ -95,7 +95,7 @@ public sealed class EndpointAuthorizationTests(SharedBroker shared) : IClassFixt
         foreach (var endpoint in Guarded(Broker.Services))
         {
             using var response = await Broker.Client.SendAsync(Request(endpoint, "Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhZG1pbiJ9.c2ln"));
-            await Expect(failures, endpoint, response, 401, UnauthenticatedCode(endpoint), IsFeed(endpoint) ? null : "token verification failed");
+            await Expect(failures, endpoint, response, 401, UnauthenticatedCode(endpoint), ChecksClientCredentials(endpoint) ? null : "token verification failed");
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -138,13 +138,13 @@ public sealed class EndpointAuthorizationTests(SharedBroker shared) : IClassFixt
         Endpoints(services).Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null);
 
     /// <summary>
-    /// The revocation feed refuses as the client-credential endpoints do (401 <c>invalid_client</c>, as
-    /// documented); every other guarded endpoint with 401 <c>unauthorized</c>.
+    /// The revocation feed and enforcement reports refuse as the client-credential endpoints do (401
+    /// <c>invalid_client</c>, as documented); every other guarded endpoint with 401 <c>unauthorized</c>.
     /// </summary>
-    private static string UnauthenticatedCode(RouteEndpoint endpoint) => IsFeed(endpoint) ? "invalid_client" : "unauthorized";
+    private static string UnauthenticatedCode(RouteEndpoint endpoint) => ChecksClientCredentials(endpoint) ? "invalid_client" : "unauthorized";
 
-    private static bool IsFeed(RouteEndpoint endpoint) =>
-        endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(d => d.Policy == BrokerPolicies.RevocationFeed);
+    private static bool ChecksClientCredentials(RouteEndpoint endpoint) =>
+        endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(d => d.Policy is BrokerPolicies.RevocationFeed or BrokerPolicies.EnforcementReporter);
 
     /// <summary>The admin or app scope the endpoint's policy requires; null for the any-bearer-token policy.</summary>
     private static string? RequiredScope(RouteEndpoint endpoint)

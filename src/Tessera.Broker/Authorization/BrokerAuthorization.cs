@@ -17,7 +17,8 @@ internal static class BrokerAuthorization
         services.AddAuthentication()
             .AddScheme<BearerAuthenticationOptions, BearerAuthenticationHandler>(BrokerSchemes.Bearer, null)
             .AddScheme<PlatformBasicAuthenticationOptions, PlatformBasicAuthenticationHandler>(BrokerSchemes.PlatformBasic, null)
-            .AddScheme<RevocationFeedAuthenticationOptions, RevocationFeedAuthenticationHandler>(BrokerSchemes.RevocationFeed, null)
+            .AddScheme<CredentialCheckAuthenticationOptions, CredentialCheckAuthenticationHandler>(BrokerSchemes.RevocationFeed, o => o.Check = Revocation.RevocationFeedAccess.DecideAsync)
+            .AddScheme<CredentialCheckAuthenticationOptions, CredentialCheckAuthenticationHandler>(BrokerSchemes.EnforcementReporter, o => o.Check = Enforcement.EnforcementAccess.DecideAsync)
             .AddPolicyScheme(BrokerSchemes.PlatformOrBearer, null, o => o.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) ? BrokerSchemes.PlatformBasic : BrokerSchemes.Bearer);
         services.AddAuthorization(o => o.FallbackPolicy = BrokerPolicies.Fallback);

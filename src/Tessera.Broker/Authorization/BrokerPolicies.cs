@@ -21,6 +21,9 @@ internal static class BrokerPolicies
     /// <summary>A reader of the revocation feed: anyone when it is public, else a platform or an admin.</summary>
     public const string RevocationFeed = "revocation-feed";
 
+    /// <summary>A platform sending enforcement reports with its own HTTP Basic credentials.</summary>
+    public const string EnforcementReporter = "enforcement-reporter";
+
     private const string ScopePrefix = "scope:";
 
     /// <summary>The policy of a bearer token that grants <paramref name="scope"/>, for example <c>admin:apps:*</c>.</summary>
@@ -37,6 +40,11 @@ internal static class BrokerPolicies
         if (name == RevocationFeed)
         {
             return new AuthorizationPolicyBuilder(BrokerSchemes.RevocationFeed).RequireAuthenticatedUser().Build();
+        }
+
+        if (name == EnforcementReporter)
+        {
+            return new AuthorizationPolicyBuilder(BrokerSchemes.EnforcementReporter).RequireAuthenticatedUser().Build();
         }
 
         if (name == PlatformItselfOrAdmin)

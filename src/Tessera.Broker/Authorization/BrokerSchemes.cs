@@ -22,4 +22,7 @@ internal static class BrokerSchemes
 
     /// <summary>The revocation feed's readers (see <see cref="Revocation.RevocationFeedAccess"/>).</summary>
     public const string RevocationFeed = "TesseraRevocationFeed";
+
+    /// <summary>A platform sending enforcement reports (see <see cref="Enforcement.EnforcementAccess"/>).</summary>
+    public const string EnforcementReporter = "TesseraEnforcementReporter";
 }

@@ -141,7 +141,7 @@ internal static class RevocationEndpoints
     private static async Task StreamAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        var access = context.Features.GetRequiredFeature<FeedAccess>().Reader;
+        var access = context.Features.GetRequiredFeature<CredentialCheck>();
 
         if (!TryCursor(context, out long cursor, out _, out var problem))
         {

@@ -1,6 +1,0 @@
-using Microsoft.AspNetCore.Authentication;
-
-namespace Tessera.Broker.Authorization;
-
-/// <summary>Options of <see cref="RevocationFeedAuthenticationHandler"/>; it has none of its own.</summary>
-internal sealed class RevocationFeedAuthenticationOptions : AuthenticationSchemeOptions;
