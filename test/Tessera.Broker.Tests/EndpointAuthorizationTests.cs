@@ -121,6 +121,35 @@ public sealed class EndpointAuthorizationTests(SharedBroker shared) : IClassFixt
         Assert.Equal("insufficient_scope", (await BrokerFixture.ProblemAsync(admin))["error_code"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("scope violation", "scope_violation", "token lacks required scope: admin:keys:*")]
+    [InlineData("revoked token", "token_revoked_access", "token has been revoked")]
+    [InlineData("missing token", "token_auth_failed", "missing authorization header")]
+    [InlineData("renewal", "token_renewal_failed", "token renewal failed | missing authorization header")]
+    public async Task RouteLevelRefusal_RecordsTheAuditEventItAlwaysDid(string name, string eventType, string detail)
+    {
+        await using var broker = await BrokerFixture.StartAsync();
+        var tokens = broker.Services.GetRequiredService<TokenService>();
+        var (agent, claims) = tokens.Issue("spiffe://tessera.test/agent/orch/task/" + name.Replace(' ', '-'), [tokens.Issuer], ["read:data:*"], 300);
+        using var request = name switch
+        {
+            "scope violation" => Bearer(HttpMethod.Get, "/v1/admin/keys", agent),
+            "revoked token" => Bearer(HttpMethod.Post, "/v1/token/release", agent),
+            "missing token" => new HttpRequestMessage(HttpMethod.Get, "/v1/admin/keys"),
+            _ => new HttpRequestMessage(HttpMethod.Post, "/v1/token/renew"),
+        };
+        if (name == "revoked token")
+        {
+            await broker.Services.GetRequiredService<Revocation.RevocationList>().RevokeAsync("token", claims.JwtId, "test", claims.ExpiresAt * 1000, CancellationToken.None);
+        }
+
+        using var response = await broker.Client.SendAsync(request);
+
+        Assert.True((int)response.StatusCode is 401 or 403, $"{(int)response.StatusCode}");
+        var events = (await broker.AuditEventsAsync("event_type=" + eventType))["events"]!.AsArray();
+        Assert.Contains(events, e => e!["detail"]!.GetValue<string>().StartsWith(detail, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task UnmappedPathAndMethod_StillAnswer404And405_NotTheFallback()
     {
@@ -129,6 +158,13 @@ public sealed class EndpointAuthorizationTests(SharedBroker shared) : IClassFixt
 
         Assert.Equal(404, (int)missing.StatusCode);
         Assert.Equal(405, (int)wrongMethod.StatusCode);
+    }
+
+    private static HttpRequestMessage Bearer(HttpMethod method, string path, string token)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new("Bearer", token);
+        return request;
     }
 
     private static List<RouteEndpoint> Endpoints(IServiceProvider services) =>

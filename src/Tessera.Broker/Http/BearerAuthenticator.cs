@@ -10,27 +10,11 @@ namespace Tessera.Broker.Http;
 /// <summary>
 /// Authenticates the <c>Authorization: Bearer</c> token of a broker request: signature, issuer,
 /// time, then revocation, then (optionally) a required scope. Answers as the seed broker does,
-/// plus RFC 6750 <c>WWW-Authenticate</c> challenges.
+/// plus RFC 6750 <c>WWW-Authenticate</c> challenges. Handlers do not call it: the authentication
+/// schemes do (<see cref="Authorization.BearerAuthenticationHandler"/>, which writes the refusals).
 /// </summary>
 internal sealed class BearerAuthenticator(TokenService tokens, RevocationList revocations, Audit.AuditLog audit, Audit.AuditThrottle throttle, TimeProvider time)
 {
-    /// <summary>
-    /// Authenticates, and on refusal records the matching audit event and writes the problem.
-    /// Returns the claims, or null when the response was already written.
-    /// </summary>
-    public async Task<AccessTokenClaims?> AuthorizeAsync(HttpContext context, Scope? requiredScope = null)
-    {
-        var auth = Authenticate(context, requiredScope);
-        if (auth.Problem is not { } denied)
-        {
-            return auth.Claims;
-        }
-
-        await AuditDeniedAsync(auth, denied, context);
-        await denied.ExecuteAsync(context);
-        return null;
-    }
-
     /// <summary>
     /// Records a refused bearer check as the seed's event type (revoked access, scope violation, auth
     /// failure). The path is bounded (<see cref="Audit.AuditRedaction.Path"/>), and at most one event per
