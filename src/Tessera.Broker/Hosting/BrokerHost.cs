@@ -262,7 +262,8 @@ public static class BrokerHost
         app.UseRateLimiter();
         app.Use((context, next) => Metrics.MetricsEndpoints.TimeRequestAsync(context, () => next(context)));
 
-        // Credentials are checked where the handlers used to check them: after the rate limiter, before the body is read.
+        // Credentials are checked where the handlers used to check them: after the rate limiter, before the body
+        // is read. Called explicitly, or WebApplication would put both first, before request ids and error handling.
         app.UseAuthentication();
         app.UseAuthorization();
 
