@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Http;
 using Tessera.Broker.Tokens;
@@ -21,14 +22,13 @@ internal static class AdminEndpoints
     /// <summary>The scopes every admin token carries.</summary>
     public static readonly string[] AdminScopes = ["admin:launch-tokens:*", "admin:revoke:*", "admin:audit:*", "admin:keys:*", "admin:apps:*", "admin:platforms:*", "admin:agents:*"];
 
-    private static readonly Scope LaunchTokensScope = Scope.Parse("admin:launch-tokens:*");
-
     public const string AdminAuthRateLimitPolicy = "admin-auth";
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/admin/auth", AuthenticateAsync).RequireRateLimiting(AdminAuthRateLimitPolicy);
-        app.MapPost("/v1/admin/launch-tokens", CreateLaunchTokenAsync);
+        // The admin secret in the body is the credential: this endpoint is where an admin token comes from.
+        app.MapPost("/v1/admin/auth", AuthenticateAsync).RequireRateLimiting(AdminAuthRateLimitPolicy).AllowAnonymous();
+        app.MapPost("/v1/admin/launch-tokens", CreateLaunchTokenAsync).RequireAuthorization(BrokerPolicies.Scope("admin:launch-tokens:*"));
     }
 
     private static async Task AuthenticateAsync(HttpContext context)
@@ -78,13 +78,7 @@ internal static class AdminEndpoints
 
     private static async Task CreateLaunchTokenAsync(HttpContext context)
     {
-        var services = context.RequestServices;
-        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, LaunchTokensScope) is not { } claims)
-        {
-            return;
-        }
-
-        await IssueLaunchTokenAsync(context, claims.Subject, appId: "", ceiling: null);
+        await IssueLaunchTokenAsync(context, context.BearerClaims().Subject, appId: "", ceiling: null);
     }
 
     /// <summary>

@@ -6,23 +6,17 @@ using Tessera.Broker.Audit;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Http;
 using Tessera.Errors;
-using Tessera.Scopes;
 using Tessera.Storage.Clients;
 
 namespace Tessera.Broker.Admin;
 
-/// <summary>What an admin endpoint works with, once its bearer token holds the endpoint's scope.</summary>
+/// <summary>What an admin endpoint works with, once its route group's policy found the endpoint's scope in the bearer token.</summary>
 internal sealed record AdminRequest(IClientStore Clients, ClientSecrets Secrets, AuditLog Audit, TimeProvider Time, BrokerOptions Options)
 {
-    /// <summary>Authenticates the admin bearer token for <paramref name="scope"/>; null when the refusal was already written.</summary>
-    public static async Task<AdminRequest?> AuthorizeAsync(HttpContext context, Scope scope)
+    /// <summary>The services of an admin endpoint; its route group's policy has already checked the admin token's scope.</summary>
+    public static AdminRequest For(HttpContext context)
     {
         var sp = context.RequestServices;
-        if (await sp.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, scope) is null)
-        {
-            return null;
-        }
-
         return new AdminRequest(
             sp.GetRequiredService<IClientStore>(), sp.GetRequiredService<ClientSecrets>(), sp.GetRequiredService<AuditLog>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Http;
 using Tessera.Broker.Revocation;
@@ -27,24 +28,21 @@ namespace Tessera.Broker.Apps;
 internal static partial class AppAdminEndpoints
 {
     public const string Kind = "app";
-    private static readonly Scope AppsScope = Scope.Parse("admin:apps:*");
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/admin/apps", CreateAsync);
-        app.MapGet("/v1/admin/apps", ListAsync);
-        app.MapGet("/v1/admin/apps/{id}", GetAsync);
-        app.MapPut("/v1/admin/apps/{id}", UpdateAsync);
-        app.MapDelete("/v1/admin/apps/{id}", DeleteAsync);
-        app.MapPost("/v1/admin/apps/{id}/rotate-secret", RotateSecretAsync);
+        var apps = app.MapGroup("/v1/admin/apps").RequireAuthorization(BrokerPolicies.Scope("admin:apps:*"));
+        apps.MapPost("", CreateAsync);
+        apps.MapGet("", ListAsync);
+        apps.MapGet("/{id}", GetAsync);
+        apps.MapPut("/{id}", UpdateAsync);
+        apps.MapDelete("/{id}", DeleteAsync);
+        apps.MapPost("/{id}/rotate-secret", RotateSecretAsync);
     }
 
     private static async Task CreateAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await s.ReadBodyAsync(context, BrokerJson.Default.CreateAppRequest) is not { } request)
         {
@@ -102,10 +100,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task ListAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         var apps = await s.Clients.ListAsync(Kind, context.RequestAborted);
         var views = apps.Select(View).ToArray();
@@ -114,10 +109,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task GetAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         var app = await FindAsync(context, s);
         if (app is not null)
@@ -128,10 +120,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task UpdateAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await s.ReadBodyAsync(context, BrokerJson.Default.UpdateAppRequest) is not { } request)
         {
@@ -183,10 +172,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task DeleteAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         var app = await FindAsync(context, s);
         if (app is null)
@@ -208,10 +194,7 @@ internal static partial class AppAdminEndpoints
 
     private static async Task RotateSecretAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AppsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await AdminRequest.ReadGraceAsync(context, s) is not { } grace)
         {

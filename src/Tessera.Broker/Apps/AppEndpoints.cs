@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Credentials;
 using Tessera.Broker.Http;
@@ -23,12 +24,11 @@ internal static class AppEndpoints
     /// <summary>The scopes every app token carries.</summary>
     public static readonly string[] AppScopes = ["app:launch-tokens:*", "app:agents:*", "app:audit:read"];
 
-    private static readonly Scope LaunchTokensScope = Scope.Parse("app:launch-tokens:*");
-
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/app/auth", AuthenticateAsync);
-        app.MapPost("/v1/app/launch-tokens", CreateLaunchTokenAsync);
+        // The app's client_id and client_secret in the body are the credential, checked after the limiters below.
+        app.MapPost("/v1/app/auth", AuthenticateAsync).AllowAnonymous();
+        app.MapPost("/v1/app/launch-tokens", CreateLaunchTokenAsync).RequireAuthorization(BrokerPolicies.Scope("app:launch-tokens:*"));
     }
 
     private static async Task AuthenticateAsync(HttpContext context)
@@ -114,10 +114,7 @@ internal static class AppEndpoints
     private static async Task CreateLaunchTokenAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, LaunchTokensScope) is not { } claims)
-        {
-            return;
-        }
+        var claims = context.BearerClaims();
 
         var app = claims.AppId is { } appId ? await services.GetRequiredService<IClientStore>().FindByEntityIdAsync(appId, context.RequestAborted) : null;
         if (app is null || app.Status != "active")

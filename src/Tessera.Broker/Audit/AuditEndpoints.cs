@@ -6,9 +6,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Tessera.Audit;
 using Tessera.Broker.Admin;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Http;
 using Tessera.Errors;
-using Tessera.Scopes;
 using Tessera.Storage.Audit;
 
 namespace Tessera.Broker.Audit;
@@ -16,22 +16,16 @@ namespace Tessera.Broker.Audit;
 /// <summary><c>GET /v1/audit/events</c> (filtered pages) and <c>GET /v1/audit/export</c> (JSON Lines with signed checkpoints).</summary>
 internal static class AuditEndpoints
 {
-    private static readonly Scope AuditScope = Scope.Parse("admin:audit:*");
-
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/audit/events", EventsAsync);
-        app.MapGet("/v1/audit/export", ExportAsync);
+        var audit = app.MapGroup("/v1/audit").RequireAuthorization(BrokerPolicies.Scope("admin:audit:*"));
+        audit.MapGet("/events", EventsAsync);
+        audit.MapGet("/export", ExportAsync);
     }
 
     private static async Task EventsAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        if (!await AuthorizeAsync(context))
-        {
-            return;
-        }
-
         var q = context.Request.Query;
         var query = new AuditQuery
         {
@@ -113,11 +107,6 @@ internal static class AuditEndpoints
     private static async Task ExportAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        if (!await AuthorizeAsync(context))
-        {
-            return;
-        }
-
         var store = services.GetRequiredService<IAuditStore>();
 
         // Checkpoints are read before the events, so every event a checkpoint names is in the export.
@@ -147,11 +136,6 @@ internal static class AuditEndpoints
         {
             await WriteLineAsync(output, w => WriteCheckpoint(w, checkpoint), context.RequestAborted);
         }
-    }
-
-    private static async Task<bool> AuthorizeAsync(HttpContext context)
-    {
-        return await context.RequestServices.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, AuditScope) is not null;
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Apps;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Http;
 using Tessera.Broker.Revocation;
 using Tessera.Errors;
@@ -28,28 +29,25 @@ namespace Tessera.Broker.Credentials;
 internal static partial class AgentAdminEndpoints
 {
     private const int MaxKeys = 10;
-    private static readonly Scope AgentsScope = Scope.Parse("admin:agents:*");
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/admin/agents", CreateAsync);
-        app.MapGet("/v1/admin/agents", ListAsync);
-        app.MapGet("/v1/admin/agents/{id}", GetAsync);
-        app.MapPut("/v1/admin/agents/{id}", UpdateAsync);
-        app.MapPost("/v1/admin/agents/{id}/grants", GrantAsync);
-        app.MapDelete("/v1/admin/agents/{id}/grants/{platform}", RemoveGrantAsync);
-        app.MapPost("/v1/admin/agents/{id}/rotate-secret", RotateSecretAsync);
-        app.MapPost("/v1/admin/agents/{id}/suspend", SuspendAsync);
-        app.MapPost("/v1/admin/agents/{id}/unsuspend", UnsuspendAsync);
-        app.MapPost("/v1/admin/agents/{id}/revoke", RevokeAsync);
+        var agents = app.MapGroup("/v1/admin/agents").RequireAuthorization(BrokerPolicies.Scope("admin:agents:*"));
+        agents.MapPost("", CreateAsync);
+        agents.MapGet("", ListAsync);
+        agents.MapGet("/{id}", GetAsync);
+        agents.MapPut("/{id}", UpdateAsync);
+        agents.MapPost("/{id}/grants", GrantAsync);
+        agents.MapDelete("/{id}/grants/{platform}", RemoveGrantAsync);
+        agents.MapPost("/{id}/rotate-secret", RotateSecretAsync);
+        agents.MapPost("/{id}/suspend", SuspendAsync);
+        agents.MapPost("/{id}/unsuspend", UnsuspendAsync);
+        agents.MapPost("/{id}/revoke", RevokeAsync);
     }
 
     private static async Task CreateAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await s.ReadBodyAsync(context, BrokerJson.Default.CreateAgentRequest) is not { } request)
         {
@@ -111,10 +109,7 @@ internal static partial class AgentAdminEndpoints
 
     private static async Task ListAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         var agents = await s.Clients.ListAsync(CredentialExchange.AgentKind, context.RequestAborted);
         var views = new List<AgentView>(agents.Count);
@@ -128,7 +123,8 @@ internal static partial class AgentAdminEndpoints
 
     private static async Task GetAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s || await FindAsync(context, s) is not { } agent)
+        var s = AdminRequest.For(context);
+        if (await FindAsync(context, s) is not { } agent)
         {
             return;
         }
@@ -138,10 +134,7 @@ internal static partial class AgentAdminEndpoints
 
     private static async Task UpdateAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await s.ReadBodyAsync(context, BrokerJson.Default.UpdateAgentRequest) is not { } request)
         {
@@ -188,10 +181,7 @@ internal static partial class AgentAdminEndpoints
 
     private static async Task GrantAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await s.ReadBodyAsync(context, BrokerJson.Default.GrantRequest) is not { } request)
         {
@@ -262,7 +252,8 @@ internal static partial class AgentAdminEndpoints
 
     private static async Task RemoveGrantAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s || await FindAsync(context, s) is not { } agent)
+        var s = AdminRequest.For(context);
+        if (await FindAsync(context, s) is not { } agent)
         {
             return;
         }
@@ -282,10 +273,7 @@ internal static partial class AgentAdminEndpoints
 
     private static async Task RotateSecretAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await AdminRequest.ReadGraceAsync(context, s) is not { } grace || await FindAsync(context, s) is not { } agent)
         {
@@ -333,10 +321,7 @@ internal static partial class AgentAdminEndpoints
     /// </summary>
     private static async Task TransitionAsync(HttpContext context, string[] from, string to, string auditType, string defaultReason)
     {
-        if (await AdminRequest.AuthorizeAsync(context, AgentsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         string reason = defaultReason;
         if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)

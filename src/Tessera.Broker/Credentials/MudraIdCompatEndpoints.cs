@@ -25,8 +25,11 @@ internal static class MudraIdCompatEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/auth/agents/me/platforms", PlatformsAsync);
-        app.MapPost("/api/v1/auth/token", TokenAsync);
+        // The MudraID SDK sends its key id and secret in the JSON body; they are checked in the
+        // endpoint, after the per-address limiter, and refused in the SDK's own error shape.
+        var compat = app.MapGroup("/api/v1/auth").AllowAnonymous();
+        compat.MapPost("/agents/me/platforms", PlatformsAsync);
+        compat.MapPost("/token", TokenAsync);
     }
 
     private static async Task PlatformsAsync(HttpContext context)

@@ -24,8 +24,11 @@ internal static class TokenExchangeEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/token", TokenAsync);
-        app.MapPost("/v1/platforms/me", MyPlatformsAsync);
+        // RFC 6749 section 2.3: the token endpoint authenticates the client itself (HTTP Basic, the
+        // form's client_id and client_secret, or a client assertion), after the per-address limiter,
+        // and answers with OAuth errors; so does its companion listing the agent's platforms.
+        app.MapPost("/v1/token", TokenAsync).AllowAnonymous();
+        app.MapPost("/v1/platforms/me", MyPlatformsAsync).AllowAnonymous();
     }
 
     private static async Task TokenAsync(HttpContext context)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Http;
 using Tessera.Broker.Metrics;
@@ -28,7 +29,7 @@ namespace Tessera.Broker.Delegation;
 /// </summary>
 internal static class DelegationEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/delegate", DelegateAsync);
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/delegate", DelegateAsync).RequireAuthorization(BrokerPolicies.Bearer);
 
     private static async Task DelegateAsync(HttpContext context)
     {
@@ -37,11 +38,7 @@ internal static class DelegationEndpoints
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
 
-        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context) is not { } delegator)
-        {
-            return;
-        }
-
+        var delegator = context.BearerClaims();
         var body = await JsonBody.ReadAsync(context, BrokerJson.Default.DelegateRequest, options.MaxBodyBytes);
         if (body.Failure is { } bad)
         {

@@ -1,14 +1,14 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Credentials;
 using Tessera.Broker.Http;
-using Tessera.Broker.Platforms;
 using Tessera.Errors;
 using Tessera.Storage.Audit;
 using Tessera.Storage.Clients;
@@ -27,7 +27,7 @@ internal static class EnforcementEndpoints
     public const int MaxEvents = 1000;
     public const string PermissionDenied = "MISSING_SCOPE";
 
-    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/enforcement/reports", ReportAsync);
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/enforcement/reports", ReportAsync).RequireAuthorization(BrokerPolicies.EnforcementReporter);
 
     private static async Task ReportAsync(HttpContext context)
     {
@@ -35,22 +35,7 @@ internal static class EnforcementEndpoints
         var options = sp.GetRequiredService<IOptions<BrokerOptions>>().Value;
         var time = sp.GetRequiredService<TimeProvider>();
         var audit = sp.GetRequiredService<AuditLog>();
-        if (await TokenExchangeEndpoints.LimitRequestAsync(context, "enforcement") is { } limited)
-        {
-            context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await new ProblemResult(limited.Error, "rate limit exceeded, try again later").ExecuteAsync(context);
-            return;
-        }
-
-        var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, PlatformAdminEndpoints.Kind);
-        if (auth.Client is not { Status: "active" } platformClient)
-        {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"enforcement report refused | {auth.Detail}"), cancellationToken: context.RequestAborted);
-            await new ProblemResult(auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail, "send the platform's client_id and client_secret with HTTP Basic", "Basic realm=\"tessera\"").ExecuteAsync(context);
-            return;
-        }
-
-        string platformId = platformClient.EntityId["platform:".Length..];
+        string platformId = context.Features.GetRequiredFeature<CredentialCheck>().PlatformId!;
         var body = await JsonBody.ReadAsync(context, BrokerJson.Default.EnforcementReport, options.MaxBodyBytes);
         if (body.Failure is { } bad)
         {

@@ -11,7 +11,8 @@ namespace Tessera.Broker.Health;
 /// <summary><c>GET /v1/health</c>.</summary>
 internal static class HealthEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/health", Health);
+    /// <remarks>Anonymous: load balancers and orchestrators probe it without credentials.</remarks>
+    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/health", Health).AllowAnonymous();
 
     private static async Task Health(HttpContext context)
     {

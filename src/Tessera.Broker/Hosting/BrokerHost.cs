@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Health;
 using Tessera.Broker.Http;
@@ -200,6 +201,7 @@ public static class BrokerHost
         services.AddSingleton<Credentials.AgentDirectory>();
         services.AddSingleton<AdminSecretVerifier>();
         services.AddSingleton<BearerAuthenticator>();
+        services.AddBrokerAuthorization();
         services.AddSingleton<BrokerClock>();
         services.AddSingleton<DocsLinks>();
         services.AddHostedService<BrokerMaintenance>();
@@ -260,6 +262,11 @@ public static class BrokerHost
         app.UseRateLimiter();
         app.Use((context, next) => Metrics.MetricsEndpoints.TimeRequestAsync(context, () => next(context)));
 
+        // Credentials are checked where the handlers used to check them: after the rate limiter, before the body
+        // is read. Called explicitly, or WebApplication would put both first, before request ids and error handling.
+        app.UseAuthentication();
+        app.UseAuthorization();
+
         AdminEndpoints.Map(app);
         RegistrationEndpoints.Map(app);
         TokenEndpoints.Map(app);
@@ -277,8 +284,8 @@ public static class BrokerHost
         Credentials.MudraIdCompatEndpoints.Map(app);
         Enforcement.EnforcementEndpoints.Map(app);
         Metrics.MetricsEndpoints.Map(app);
-        app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml"));
-        app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8"));
+        app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml")).AllowAnonymous();
+        app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8")).AllowAnonymous();
 
         // Load the live revocation set before the first request is served.
         app.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None).GetAwaiter().GetResult();

@@ -10,27 +10,11 @@ namespace Tessera.Broker.Http;
 /// <summary>
 /// Authenticates the <c>Authorization: Bearer</c> token of a broker request: signature, issuer,
 /// time, then revocation, then (optionally) a required scope. Answers as the seed broker does,
-/// plus RFC 6750 <c>WWW-Authenticate</c> challenges.
+/// plus RFC 6750 <c>WWW-Authenticate</c> challenges. Handlers do not call it: the authentication
+/// schemes do (<see cref="Authorization.BearerAuthenticationHandler"/>, which writes the refusals).
 /// </summary>
 internal sealed class BearerAuthenticator(TokenService tokens, RevocationList revocations, Audit.AuditLog audit, Audit.AuditThrottle throttle, TimeProvider time)
 {
-    /// <summary>
-    /// Authenticates, and on refusal records the matching audit event and writes the problem.
-    /// Returns the claims, or null when the response was already written.
-    /// </summary>
-    public async Task<AccessTokenClaims?> AuthorizeAsync(HttpContext context, Scope? requiredScope = null)
-    {
-        var auth = Authenticate(context, requiredScope);
-        if (auth.Problem is not { } denied)
-        {
-            return auth.Claims;
-        }
-
-        await AuditDeniedAsync(auth, denied, context);
-        await denied.ExecuteAsync(context);
-        return null;
-    }
-
     /// <summary>
     /// Records a refused bearer check as the seed's event type (revoked access, scope violation, auth
     /// failure). The path is bounded (<see cref="Audit.AuditRedaction.Path"/>), and at most one event per
@@ -86,19 +70,20 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
 
         if (requiredScope is { } scope && !Grants(result.Claims, scope, tokens.Issuer))
         {
-            return BearerResult.Fail(
-                new ProblemResult(ErrorCatalog.InsufficientScope, $"token lacks required scope: {scope.Value}", null, $"Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope.Value}\""),
-                TokenError.None,
-                result.Claims);
+            return BearerResult.Fail(LacksScope(scope), TokenError.None, result.Claims);
         }
 
         return BearerResult.Ok(result.Claims, token);
     }
 
+    /// <summary>The refusal of a valid token that does not grant <paramref name="scope"/>.</summary>
+    public static ProblemResult LacksScope(Scope scope) =>
+        new(ErrorCatalog.InsufficientScope, $"token lacks required scope: {scope.Value}", null, $"Bearer realm=\"tessera\", error=\"insufficient_scope\", scope=\"{scope.Value}\"");
+
     // The broker's own scopes (admin:…, app:…) are granted only by admin or app authentication:
     // the token must be the admin's (or an app's), addressed to this broker, and hold the scope
     // verbatim, so no wildcard such as "*:*:*" in an agent's grant can reach them.
-    private static bool Grants(AccessTokenClaims claims, Scope required, string issuer)
+    internal static bool Grants(AccessTokenClaims claims, Scope required, string issuer)
     {
         bool subjectFits = required.Value.StartsWith("admin:", StringComparison.Ordinal)
             ? string.Equals(claims.Subject, "admin", StringComparison.Ordinal)

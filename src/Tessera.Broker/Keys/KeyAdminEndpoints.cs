@@ -5,40 +5,28 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
-using Tessera.Broker.Http;
+using Tessera.Broker.Authorization;
 using Tessera.Keys;
-using Tessera.Scopes;
 
 namespace Tessera.Broker.Keys;
 
 /// <summary><c>GET /v1/admin/keys</c> and <c>POST /v1/admin/keys/rotate</c> (scope <c>admin:keys:*</c>).</summary>
 internal static class KeyAdminEndpoints
 {
-    private static readonly Scope KeysScope = Scope.Parse("admin:keys:*");
-
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/admin/keys", ListAsync);
-        app.MapPost("/v1/admin/keys/rotate", RotateAsync);
+        var keys = app.MapGroup("/v1/admin/keys").RequireAuthorization(BrokerPolicies.Scope("admin:keys:*"));
+        keys.MapGet("", ListAsync);
+        keys.MapPost("/rotate", RotateAsync);
     }
 
     private static async Task ListAsync(HttpContext context)
     {
-        if (await DenyAsync(context))
-        {
-            return;
-        }
-
         await WriteKeysAsync(context, StatusCodes.Status200OK, null);
     }
 
     private static async Task RotateAsync(HttpContext context)
     {
-        if (await DenyAsync(context))
-        {
-            return;
-        }
-
         var services = context.RequestServices;
         var ring = services.GetRequiredService<SigningKeyRing>();
         string previous = ring.Active.KeyId;
@@ -112,10 +100,5 @@ internal static class KeyAdminEndpoints
         }
 
         writer.WriteEndArray();
-    }
-
-    private static async Task<bool> DenyAsync(HttpContext context)
-    {
-        return await context.RequestServices.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, KeysScope) is null;
     }
 }

@@ -17,8 +17,10 @@ internal static class KeyEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/.well-known/jwks.json", JwksAsync);
-        app.MapGet("/.well-known/tessera-configuration", MetadataAsync);
+        // Public by nature: verifiers fetch the keys and the metadata to check tokens.
+        var wellKnown = app.MapGroup("/.well-known").AllowAnonymous();
+        wellKnown.MapGet("/jwks.json", JwksAsync);
+        wellKnown.MapGet("/tessera-configuration", MetadataAsync);
     }
 
     private static async Task JwksAsync(HttpContext context)

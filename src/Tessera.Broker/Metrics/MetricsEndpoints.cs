@@ -10,12 +10,13 @@ namespace Tessera.Broker.Metrics;
 /// <summary><c>GET /v1/metrics</c> (Prometheus text format) and the per-endpoint duration middleware.</summary>
 internal static class MetricsEndpoints
 {
+    /// <remarks>Anonymous (documented): Prometheus scrapes it without credentials.</remarks>
     public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/metrics", async context =>
     {
         var metrics = context.RequestServices.GetRequiredService<BrokerMetrics>();
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-    });
+    }).AllowAnonymous();
 
     /// <summary>Times each request under its route pattern (never the raw path: no unbounded labels).</summary>
     public static async Task TimeRequestAsync(HttpContext context, Func<Task> next)

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Apps;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
-using Tessera.Broker.Credentials;
 using Tessera.Broker.Http;
 using Tessera.Broker.Revocation;
 using Tessera.Errors;
@@ -28,25 +28,22 @@ internal static partial class PlatformAdminEndpoints
 {
     public const string Kind = "platform";
     public static readonly string[] Profiles = ["tessera", "mudraid"];
-    private static readonly Scope PlatformsScope = Scope.Parse("admin:platforms:*");
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/admin/platforms", CreateAsync);
-        app.MapGet("/v1/admin/platforms", ListAsync);
-        app.MapGet("/v1/admin/platforms/{id}", GetAsync);
-        app.MapPut("/v1/admin/platforms/{id}", UpdateAsync);
-        app.MapDelete("/v1/admin/platforms/{id}", DeleteAsync);
-        app.MapPost("/v1/admin/platforms/{id}/rotate-secret", RotateSecretAsync);
-        app.MapGet("/v1/platforms/{id}/scopes-file", ScopesFileAsync);
+        var platforms = app.MapGroup("/v1/admin/platforms").RequireAuthorization(BrokerPolicies.Scope("admin:platforms:*"));
+        platforms.MapPost("", CreateAsync);
+        platforms.MapGet("", ListAsync);
+        platforms.MapGet("/{id}", GetAsync);
+        platforms.MapPut("/{id}", UpdateAsync);
+        platforms.MapDelete("/{id}", DeleteAsync);
+        platforms.MapPost("/{id}/rotate-secret", RotateSecretAsync);
+        app.MapGet("/v1/platforms/{id}/scopes-file", ScopesFileAsync).RequireAuthorization(BrokerPolicies.PlatformItselfOrAdmin);
     }
 
     private static async Task CreateAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, PlatformsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await s.ReadBodyAsync(context, BrokerJson.Default.CreatePlatformRequest) is not { } request)
         {
@@ -130,10 +127,7 @@ internal static partial class PlatformAdminEndpoints
 
     private static async Task ListAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, PlatformsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         var platforms = await context.RequestServices.GetRequiredService<IPlatformStore>().ListAsync(context.RequestAborted);
         var views = new List<PlatformView>(platforms.Count);
@@ -147,7 +141,8 @@ internal static partial class PlatformAdminEndpoints
 
     private static async Task GetAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, PlatformsScope) is not { } s || await FindAsync(context) is not { } platform)
+        var s = AdminRequest.For(context);
+        if (await FindAsync(context) is not { } platform)
         {
             return;
         }
@@ -158,10 +153,7 @@ internal static partial class PlatformAdminEndpoints
 
     private static async Task UpdateAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, PlatformsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await s.ReadBodyAsync(context, BrokerJson.Default.UpdatePlatformRequest) is not { } request)
         {
@@ -234,7 +226,8 @@ internal static partial class PlatformAdminEndpoints
 
     private static async Task DeleteAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, PlatformsScope) is not { } s || await FindAsync(context) is not { } platform)
+        var s = AdminRequest.For(context);
+        if (await FindAsync(context) is not { } platform)
         {
             return;
         }
@@ -250,10 +243,7 @@ internal static partial class PlatformAdminEndpoints
 
     private static async Task RotateSecretAsync(HttpContext context)
     {
-        if (await AdminRequest.AuthorizeAsync(context, PlatformsScope) is not { } s)
-        {
-            return;
-        }
+        var s = AdminRequest.For(context);
 
         if (await AdminRequest.ReadGraceAsync(context, s) is not { } grace || await FindAsync(context) is not { } platform)
         {
@@ -277,22 +267,6 @@ internal static partial class PlatformAdminEndpoints
     /// <summary>The platform's scopes file: for an admin token, or for the platform itself (HTTP Basic).</summary>
     private static async Task ScopesFileAsync(HttpContext context)
     {
-        string id = context.Request.RouteValues["id"] as string ?? "";
-        string? header = context.Request.Headers.Authorization;
-        if (header is not null && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            var auth = await context.RequestServices.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, Kind);
-            if (auth.Client is not { Status: "active" } client || client.EntityId != "platform:" + id)
-            {
-                await new ProblemResult(ErrorCatalog.Unauthorized, "platform authentication failed", "send this platform's client_id and client_secret with HTTP Basic, or an admin token", "Basic realm=\"tessera\"").ExecuteAsync(context);
-                return;
-            }
-        }
-        else if (await AdminRequest.AuthorizeAsync(context, PlatformsScope) is null)
-        {
-            return;
-        }
-
         if (await FindAsync(context) is not { } platform)
         {
             return;

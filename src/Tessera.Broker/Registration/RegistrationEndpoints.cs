@@ -24,8 +24,9 @@ internal static class RegistrationEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/challenge", ChallengeAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy);
-        app.MapPost("/v1/register", RegisterAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy);
+        // An agent registers before it holds any credential: the launch token and the signed nonce in the body prove it.
+        app.MapGet("/v1/challenge", ChallengeAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy).AllowAnonymous();
+        app.MapPost("/v1/register", RegisterAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy).AllowAnonymous();
     }
 
     private static async Task ChallengeAsync(HttpContext context)

@@ -8,11 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Http;
 using Tessera.Broker.Metrics;
 using Tessera.Errors;
-using Tessera.Scopes;
 using Tessera.Storage.Revocations;
 
 namespace Tessera.Broker.Revocation;
@@ -27,13 +27,14 @@ internal static class RevocationEndpoints
 {
     private const int StreamRetryAfterSeconds = 5;
     private const long HeartbeatMs = 15_000;
-    private static readonly Scope RevokeScope = Scope.Parse("admin:revoke:*");
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/revoke", RevokeAsync);
-        app.MapGet("/v1/revocations", ListAsync);
-        app.MapGet("/v1/revocations/stream", StreamAsync);
+        app.MapPost("/v1/revoke", RevokeAsync).RequireAuthorization(BrokerPolicies.Scope("admin:revoke:*"));
+
+        var feed = app.MapGroup("/v1/revocations").RequireAuthorization(BrokerPolicies.RevocationFeed);
+        feed.MapGet("", ListAsync);
+        feed.MapGet("/stream", StreamAsync);
     }
 
     private static async Task RevokeAsync(HttpContext context)
@@ -42,11 +43,6 @@ internal static class RevocationEndpoints
         var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
-        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context, RevokeScope) is null)
-        {
-            return;
-        }
-
         var body = await JsonBody.ReadAsync(context, BrokerJson.Default.RevokeRequest, options.MaxBodyBytes);
         if (body.Failure is { } bad)
         {
@@ -115,11 +111,6 @@ internal static class RevocationEndpoints
     private static async Task ListAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        if (!(await RevocationFeedAccess.AuthorizeAsync(context)).Allowed)
-        {
-            return;
-        }
-
         if (!TryCursor(context, out long since, out int limit, out var problem))
         {
             await problem!.ExecuteAsync(context);
@@ -150,11 +141,7 @@ internal static class RevocationEndpoints
     private static async Task StreamAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        var access = await RevocationFeedAccess.AuthorizeAsync(context);
-        if (!access.Allowed)
-        {
-            return;
-        }
+        var access = context.Features.GetRequiredFeature<CredentialCheck>();
 
         if (!TryCursor(context, out long cursor, out _, out var problem))
         {

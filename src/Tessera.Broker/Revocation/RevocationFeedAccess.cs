@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Credentials;
 using Tessera.Broker.Http;
@@ -21,22 +22,27 @@ internal static class RevocationFeedAccess
 {
     private const string PlatformPrefix = "platform:";
 
-    /// <summary>Whether the request may read the feed (otherwise the refusal has been written), and as which platform.</summary>
-    public static async Task<FeedReader> AuthorizeAsync(HttpContext context)
+    /// <summary>
+    /// Whether the request may read the feed, and as which platform (null: every platform's events);
+    /// when not, how to refuse it (written by the scheme's challenge, <see cref="CredentialCheckAuthenticationHandler"/>).
+    /// </summary>
+    public static async Task<CredentialCheck> DecideAsync(HttpContext context)
     {
         var sp = context.RequestServices;
         if (sp.GetRequiredService<IOptions<BrokerOptions>>().Value.PublicRevocationFeed)
         {
-            return FeedReader.Everyone;
+            return CredentialCheck.Allow();
         }
 
         // Brute-force protection first, before any credential is looked at: the same per-address
         // and per-endpoint buckets as the other credential endpoints.
         if (await TokenExchangeEndpoints.LimitRequestAsync(context, "revocations") is { } limited)
         {
-            context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(context);
-            return FeedReader.Refused;
+            return CredentialCheck.Refuse(c =>
+            {
+                c.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(c);
+            });
         }
 
         string? header = context.Request.Headers.Authorization;
@@ -46,21 +52,19 @@ internal static class RevocationFeedAccess
             var tokens = sp.GetRequiredService<Tokens.TokenService>();
             if (bearer.Problem is null && bearer.Claims is { Subject: "admin" } admin && admin.Audience.Contains(tokens.Issuer, StringComparer.Ordinal))
             {
-                return FeedReader.Everyone;
+                return CredentialCheck.Allow();
             }
 
-            await RefuseAsync(context, ErrorCatalog.InvalidClient, "the revocation feed takes a platform's client credentials or an admin token");
-            return FeedReader.Refused;
+            return CredentialCheck.Refuse(c => RefuseAsync(c, ErrorCatalog.InvalidClient, "the revocation feed takes a platform's client credentials or an admin token"));
         }
 
         var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, PlatformAdminEndpoints.Kind);
         if (auth.Client is { Status: "active" } client)
         {
-            return new FeedReader(true, client.EntityId.StartsWith(PlatformPrefix, StringComparison.Ordinal) ? client.EntityId[PlatformPrefix.Length..] : client.EntityId);
+            return CredentialCheck.Allow(client.EntityId.StartsWith(PlatformPrefix, StringComparison.Ordinal) ? client.EntityId[PlatformPrefix.Length..] : client.EntityId);
         }
 
-        await RefuseAsync(context, auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail);
-        return FeedReader.Refused;
+        return CredentialCheck.Refuse(c => RefuseAsync(c, auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail));
     }
 
     private static async Task RefuseAsync(HttpContext context, ErrorDescriptor error, string detail)
@@ -79,16 +83,4 @@ internal static class RevocationFeedAccess
 
         await new ProblemResult(error, detail, "send the platform's client_id and client_secret with HTTP Basic, or an admin token", "Basic realm=\"tessera\"").ExecuteAsync(context);
     }
-}
-
-/// <summary>
-/// Who reads the feed: <see cref="Allowed"/> false when refused; <see cref="PlatformId"/> is the
-/// platform whose credentials were sent (it gets only its own <c>routes</c> events), null for an
-/// admin token or a public feed (every platform's).
-/// </summary>
-internal readonly record struct FeedReader(bool Allowed, string? PlatformId)
-{
-    public static FeedReader Everyone => new(true, null);
-
-    public static FeedReader Refused => new(false, null);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
+using Tessera.Broker.Authorization;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Http;
 using Tessera.Broker.Revocation;
@@ -21,9 +22,11 @@ internal static class TokenEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/token/validate", ValidateAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy);
-        app.MapPost("/v1/token/renew", RenewAsync);
-        app.MapPost("/v1/token/release", ReleaseAsync);
+        // The token to validate is in the body; the caller needs no credential of its own.
+        app.MapPost("/v1/token/validate", ValidateAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy).AllowAnonymous();
+        var bearer = app.MapGroup("/v1/token").RequireAuthorization(BrokerPolicies.Bearer);
+        bearer.MapPost("/renew", RenewAsync).WithMetadata(RenewalRefusalAudit.Instance);
+        bearer.MapPost("/release", ReleaseAsync);
     }
 
     private static async Task ValidateAsync(HttpContext context)
@@ -83,17 +86,7 @@ internal static class TokenEndpoints
         var services = context.RequestServices;
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
-        var auth = services.GetRequiredService<BearerAuthenticator>().Authenticate(context);
-        if (auth.Problem is { } denied)
-        {
-            await audit.RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | {denied.Detail}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
-                cancellationToken: context.RequestAborted);
-            await denied.ExecuteAsync(context);
-            return;
-        }
-
-        var old = auth.Claims!;
+        var old = context.BearerClaims();
         var tokens = services.GetRequiredService<TokenService>();
 
         // Admin tokens are renewed by authenticating again; only agent tokens renew here.
@@ -174,11 +167,7 @@ internal static class TokenEndpoints
         var services = context.RequestServices;
         var time = services.GetRequiredService<TimeProvider>();
         var audit = services.GetRequiredService<AuditLog>();
-        if (await services.GetRequiredService<BearerAuthenticator>().AuthorizeAsync(context) is not { } claims)
-        {
-            return;
-        }
-
+        var claims = context.BearerClaims();
         await services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Token, claims.JwtId, "released", claims.ExpiresAt * 1000, context.RequestAborted);
         services.GetRequiredService<Metrics.BrokerMetrics>().TokensRevoked.WithLabels("release").Inc();
         await audit.RecordAsync(

@@ -43,8 +43,9 @@ public sealed class BrokerFixture : IAsyncDisposable
 
     public string DbPath => Path.Combine(Directory, "tessera.db");
 
+    /// <summary>Starts a broker; <c>configure</c> runs on the built application before it starts (to map an extra endpoint, say).</summary>
     public static async Task<BrokerFixture> StartAsync(
-        IDictionary<string, string?>? settings = null, string? directory = null, FakeTimeProvider? time = null)
+        IDictionary<string, string?>? settings = null, string? directory = null, FakeTimeProvider? time = null, Action<WebApplication>? configure = null)
     {
         directory ??= Path.Combine(Path.GetTempPath(), "tessera-test-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -82,6 +83,7 @@ public sealed class BrokerFixture : IAsyncDisposable
             logging.SetMinimumLevel(LogLevel.Trace);
             logging.AddProvider(new CapturingLoggerProvider(logs));
         });
+        configure?.Invoke(app);
         await app.StartAsync();
         var address = new Uri(app.Urls.First());
         return new BrokerFixture(app, directory, time, logs, address);
