@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
+using Tessera.Broker.Hosting;
 using Tessera.Identity;
 using Tessera.Keys;
-using Tessera.Storage.PostgreSql;
 
 namespace Tessera.Broker.Configuration;
 
@@ -253,8 +253,7 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             return "TESSERA_DB must name the SQLite database file or a PostgreSQL database (postgres://user:password@host:port/database)";
         }
 
-        if (PostgreSqlConnectionString.IsPostgreSql(options.Db)
-            && !PostgreSqlConnectionString.TryNormalize(options.Db, out _, out string dbError))
+        if (StorageProvider.Validate(options.Db) is { } dbError)
         {
             return $"TESSERA_DB: {dbError}";
         }
@@ -266,7 +265,7 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
                 return "TESSERA_KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes (for example: openssl rand -base64 32)";
             }
 
-            if (!PostgreSqlConnectionString.IsPostgreSql(options.Db))
+            if (StorageProvider.Detect(options.Db) != StorageProviderKind.PostgreSql)
             {
                 return "TESSERA_KEY_ENCRYPTION_KEY is for a PostgreSQL TESSERA_DB (keys shared by replicas); with SQLite the signing keys stay in their key files";
             }

@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Tessera.Audit;
+using Tessera.Broker.Hosting;
 using Tessera.Keys;
 using Tessera.Storage.PostgreSql;
 using Tessera.Storage.Sqlite;
@@ -119,13 +120,13 @@ internal static class AuditCommand
         try
         {
             (events, checkpoints) = db is null ? ReadExport(fromExport!)
-                : PostgreSqlConnectionString.IsPostgreSql(db) ? await PostgreSqlAuditReader.ReadAllAsync(db, cancellationToken)
+                : StorageProvider.Detect(db) == StorageProviderKind.PostgreSql ? await PostgreSqlAuditReader.ReadAllAsync(db, cancellationToken)
                 : SqliteAuditReader.ReadAll(db);
         }
         catch (Exception ex) when (ex is IOException or DbException or JsonException or FormatException or InvalidOperationException or KeyNotFoundException or UnauthorizedAccessException)
         {
             // Never echo a connection string: it may carry a password.
-            string source = db is not null && PostgreSqlConnectionString.IsPostgreSql(db) ? "the PostgreSQL database" : (db ?? fromExport)!;
+            string source = db is not null && StorageProvider.Detect(db) == StorageProviderKind.PostgreSql ? "the PostgreSQL database" : (db ?? fromExport)!;
             await error.WriteLineAsync($"error: cannot read {source}: {ex.Message}");
             return 1;
         }
