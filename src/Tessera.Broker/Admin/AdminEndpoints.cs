@@ -214,7 +214,7 @@ internal static class AdminEndpoints
         };
         var response = new LaunchTokenResponse(
             token,
-            expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            Tessera.Time.Timestamps.Rfc3339(expires),
             new LaunchTokenPolicy(scopes.ToArray(), maxTtl, [.. audiences]),
             record.SingleUse);
         return (record, response, null);

@@ -272,8 +272,7 @@ internal static partial class AppAdminEndpoints
         app.EntityId, app.Name, app.ClientId, [.. app.Scopes], app.TokenTtl, app.Status,
         Rfc3339(app.CreatedAtMs), Rfc3339(app.UpdatedAtMs), app.PreviousValidUntilMs is { } until ? Rfc3339(until) : null);
 
-    internal static string Rfc3339(long ms) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    internal static string Rfc3339(long ms) => Tessera.Time.Timestamps.Rfc3339(ms);
 
     [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();

@@ -155,7 +155,7 @@ internal static class DelegationEndpoints
 
         var keys = services.GetRequiredService<SigningKeyRing>();
         var key = keys.Active;
-        string delegatedAt = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        string delegatedAt = Tessera.Time.Timestamps.Rfc3339Milliseconds(time.GetUtcNow());
         byte[] input = DelegationRecord.SigningInput(delegator.Subject, delegator.Scope, delegatedAt);
         byte[] signature = new byte[key.SignatureSize];
         int written = key.Sign(input, signature);

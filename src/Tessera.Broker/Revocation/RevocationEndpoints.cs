@@ -318,8 +318,7 @@ internal static class RevocationEndpoints
         writer.WriteEndObject();
     }
 
-    internal static string Rfc3339(long ms) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    internal static string Rfc3339(long ms) => Tessera.Time.Timestamps.Rfc3339Milliseconds(ms);
 
     private static Task WriteAsync(Stream output, string text, CancellationToken cancellationToken) =>
         output.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), cancellationToken).AsTask();

@@ -46,7 +46,7 @@ internal static class RevocationFeedAccess
         }
 
         string? header = context.Request.Headers.Authorization;
-        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (Tessera.Tokens.BearerHeader.HasBearerScheme(header))
         {
             var bearer = sp.GetRequiredService<BearerAuthenticator>().Authenticate(context);
             var tokens = sp.GetRequiredService<Tokens.TokenService>();
