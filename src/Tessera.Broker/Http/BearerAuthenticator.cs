@@ -33,7 +33,7 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
         }
 
         return audit.RecordAsync(
-            Audit.AuditDraft.Of(time, type, "denied", $"{problem.Detail}{Audit.AuditRedaction.Path(context.Request.Path.Value)}{Audit.AuditThrottle.Suffix(suppressed)}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
+            Audit.AuditDraft.Of(time, type, Tessera.Audit.AuditOutcomes.Denied, $"{problem.Detail}{Audit.AuditRedaction.Path(context.Request.Path.Value)}{Audit.AuditThrottle.Suffix(suppressed)}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
             cancellationToken: context.RequestAborted);
     }
 

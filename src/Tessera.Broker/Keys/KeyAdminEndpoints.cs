@@ -45,7 +45,7 @@ internal static class KeyAdminEndpoints
         }
 
         await services.GetRequiredService<AuditLog>().RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.KeyRotated, "success", detail),
+            AuditDraft.Of(time, AuditEventTypes.KeyRotated, Tessera.Audit.AuditOutcomes.Success, detail),
             cancellationToken: context.RequestAborted);
         if (profileFailure is not null)
         {
