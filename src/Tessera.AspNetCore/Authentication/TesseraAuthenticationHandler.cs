@@ -33,13 +33,12 @@ public sealed class TesseraAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (!BearerHeader.TryRead(header, out string token))
         {
             Context.Items[FailureKey] = VerifierError.MissingToken;
             return AuthenticateResult.NoResult();
         }
 
-        string token = header["Bearer ".Length..].Trim();
         var entry = verifiers.EntryOf(Scheme.Name, Options);
         var (cache, verifier, algorithm, verified) = (entry.Cache, entry.Verifier, entry.Algorithm, entry.Verified);
         if (verified.TryGet(token, TimeProvider.GetUtcNow().ToUnixTimeSeconds(), (long)Options.ClockSkew.TotalSeconds, out var known))

@@ -15,6 +15,9 @@ namespace Tessera.AspNetCore.Keys;
 /// </summary>
 public sealed class JwksCache : IVerificationKeySource
 {
+    // A bound on what one document can make the cache hold; a broker publishes a handful.
+    private const int MaxKeys = 64;
+
     private readonly HttpClient _http;
     private volatile Uri _uri;
     private readonly SigningAlgorithm _algorithm;
@@ -177,18 +180,8 @@ public sealed class JwksCache : IVerificationKeySource
             }
 
             using var document = JsonDocument.Parse(limited.ToArray());
-            var keys = new Dictionary<string, VerificationKey>(StringComparer.Ordinal);
-            if (document.RootElement.ValueKind == JsonValueKind.Object &&
-                document.RootElement.TryGetProperty("keys", out var array) && array.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var jwk in array.EnumerateArray())
-                {
-                    if (VerificationKey.TryFromJwk(jwk, out var key, out _) && key is not null && key.Algorithm == _algorithm && keys.Count < 64)
-                    {
-                        keys[key.KeyId] = key;
-                    }
-                }
-            }
+            // A document that is not a key set is kept as an empty one: the failure is reported below.
+            _ = JsonWebKeySet.TryParse(document.RootElement, _algorithm, MaxKeys, out var keys, out _);
 
             var now = _time.GetUtcNow();
             _snapshot = new Snapshot(keys, now);

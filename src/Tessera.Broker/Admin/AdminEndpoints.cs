@@ -64,7 +64,7 @@ internal static class AdminEndpoints
         if (!verifier.Verify(request.Secret))
         {
             metrics.AdminAuth.WithLabels("failure").Inc();
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AdminAuthFailed, "denied", $"admin authentication failed | remote={remote}"), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AdminAuthFailed, Tessera.Audit.AuditOutcomes.Denied, $"admin authentication failed | remote={remote}"), cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.Unauthorized, "invalid credentials", "check the admin secret").ExecuteAsync(context);
             return;
         }
@@ -72,7 +72,7 @@ internal static class AdminEndpoints
         metrics.AdminAuth.WithLabels("success").Inc();
         var tokens = services.GetRequiredService<TokenService>();
         var (token, claims) = tokens.Issue("admin", [tokens.Issuer], AdminScopes, options.AdminTokenTtl, clientId: "admin");
-        await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AdminAuth, "success", $"admin authenticated | jti={claims.JwtId} | remote={remote}"), cancellationToken: context.RequestAborted);
+        await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AdminAuth, Tessera.Audit.AuditOutcomes.Success, $"admin authenticated | jti={claims.JwtId} | remote={remote}"), cancellationToken: context.RequestAborted);
         await Results.Json(new AdminAuthResponse(token, options.AdminTokenTtl, "Bearer"), BrokerJson.Default.AdminAuthResponse).ExecuteAsync(context);
     }
 
@@ -116,7 +116,7 @@ internal static class AdminEndpoints
         var appSuffix = appId.Length > 0 ? AuditFragment.Of($" | app_id={appId}") : AuditFragment.Empty;
         if (failure is not null)
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.LaunchTokenDenied, "denied", failure.Detail + appSuffix.Text), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.LaunchTokenDenied, Tessera.Audit.AuditOutcomes.Denied, failure.Detail + appSuffix.Text), cancellationToken: context.RequestAborted);
             await ProblemResult.From(failure).ExecuteAsync(context);
             return;
         }
@@ -124,7 +124,7 @@ internal static class AdminEndpoints
         await services.GetRequiredService<ILaunchTokenStore>().CreateAsync(record!, context.RequestAborted);
         services.GetRequiredService<Metrics.BrokerMetrics>().LaunchTokensCreated.Inc();
         await audit.RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.LaunchTokenIssued, "success",
+            AuditDraft.Of(time, AuditEventTypes.LaunchTokenIssued, Tessera.Audit.AuditOutcomes.Success,
                 $"launch token issued | agent_name={record!.AgentName} | scope={string.Join(',', record.AllowedScope)} | max_ttl={record.MaxTtl} | single_use={record.SingleUse}{appSuffix}"),
             cancellationToken: context.RequestAborted);
         await Results.Json(response!, BrokerJson.Default.LaunchTokenResponse, statusCode: StatusCodes.Status201Created).ExecuteAsync(context);
@@ -214,7 +214,7 @@ internal static class AdminEndpoints
         };
         var response = new LaunchTokenResponse(
             token,
-            expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            Tessera.Time.Timestamps.Rfc3339(expires),
             new LaunchTokenPolicy(scopes.ToArray(), maxTtl, [.. audiences]),
             record.SingleUse);
         return (record, response, null);

@@ -27,7 +27,7 @@ namespace Tessera.Broker.Apps;
 /// </summary>
 internal static partial class AppAdminEndpoints
 {
-    public const string Kind = "app";
+    public const string Kind = Tessera.Identity.ClientKinds.App;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -79,7 +79,7 @@ internal static partial class AppAdminEndpoints
             SecretHash = s.Secrets.Hash(secret),
             Scopes = scopes!.ToArray(),
             TokenTtl = ttl,
-            Status = "active",
+            Status = Tessera.Identity.ClientStatuses.Active,
             CreatedAtMs = now,
             UpdatedAtMs = now,
         };
@@ -90,7 +90,7 @@ internal static partial class AppAdminEndpoints
         }
 
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.AppRegistered, "success", $"app registered | app_id={record.EntityId} | client_id={record.ClientId} | scopes={string.Join(',', record.Scopes)} | token_ttl={ttl}"),
+            AuditDraft.Of(s.Time, AuditEventTypes.AppRegistered, Tessera.Audit.AuditOutcomes.Success, $"app registered | app_id={record.EntityId} | client_id={record.ClientId} | scopes={string.Join(',', record.Scopes)} | token_ttl={ttl}"),
             cancellationToken: context.RequestAborted);
         await Results.Json(
             new AppCreatedResponse(record.EntityId, record.Name, record.ClientId, secret, [.. record.Scopes], ttl, record.Status),
@@ -156,7 +156,7 @@ internal static partial class AppAdminEndpoints
             return;
         }
 
-        if (app.Status != "active")
+        if (app.Status != Tessera.Identity.ClientStatuses.Active)
         {
             await new ProblemResult(ErrorCatalog.Conflict, "app is deregistered", "register a new app").ExecuteAsync(context);
             return;
@@ -165,7 +165,7 @@ internal static partial class AppAdminEndpoints
         await s.Clients.UpdateAsync(app.EntityId, scopes?.ToArray(), request.TokenTtl, s.Time.GetUtcNow().ToUnixTimeMilliseconds(), context.RequestAborted);
         var updated = (await s.Clients.FindByEntityIdAsync(app.EntityId, context.RequestAborted))!;
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, "success", $"app updated | app_id={app.EntityId} | scopes={string.Join(',', updated.Scopes)} | token_ttl={updated.TokenTtl}"),
+            AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, Tessera.Audit.AuditOutcomes.Success, $"app updated | app_id={app.EntityId} | scopes={string.Join(',', updated.Scopes)} | token_ttl={updated.TokenTtl}"),
             cancellationToken: context.RequestAborted);
         await Results.Json(View(updated), BrokerJson.Default.AppView).ExecuteAsync(context);
     }
@@ -181,15 +181,15 @@ internal static partial class AppAdminEndpoints
         }
 
         var now = s.Time.GetUtcNow();
-        await s.Clients.SetStatusAsync(app.EntityId, "inactive", now.ToUnixTimeMilliseconds(), context.RequestAborted);
+        await s.Clients.SetStatusAsync(app.EntityId, Tessera.Identity.ClientStatuses.Inactive, now.ToUnixTimeMilliseconds(), context.RequestAborted);
 
         // Its app tokens and its agents' tokens stop working now, not at their expiry.
         long expires = now.AddSeconds(s.Options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
         await context.RequestServices.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.App, app.EntityId, "app deregistered", expires, context.RequestAborted);
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.AppDeregistered, "success", $"app deregistered | app_id={app.EntityId} | tokens revoked at level=app"),
+            AuditDraft.Of(s.Time, AuditEventTypes.AppDeregistered, Tessera.Audit.AuditOutcomes.Success, $"app deregistered | app_id={app.EntityId} | tokens revoked at level=app"),
             cancellationToken: context.RequestAborted);
-        await Results.Json(new AppDeregisteredResponse(app.EntityId, "inactive", Rfc3339(now.ToUnixTimeMilliseconds())), BrokerJson.Default.AppDeregisteredResponse).ExecuteAsync(context);
+        await Results.Json(new AppDeregisteredResponse(app.EntityId, Tessera.Identity.ClientStatuses.Inactive, Rfc3339(now.ToUnixTimeMilliseconds())), BrokerJson.Default.AppDeregisteredResponse).ExecuteAsync(context);
     }
 
     private static async Task RotateSecretAsync(HttpContext context)
@@ -207,7 +207,7 @@ internal static partial class AppAdminEndpoints
             return;
         }
 
-        if (app.Status != "active")
+        if (app.Status != Tessera.Identity.ClientStatuses.Active)
         {
             await new ProblemResult(ErrorCatalog.Conflict, "app is deregistered", "register a new app").ExecuteAsync(context);
             return;
@@ -218,7 +218,7 @@ internal static partial class AppAdminEndpoints
         long? until = grace > 0 ? now + (grace * 1000L) : null;
         await s.Clients.RotateSecretAsync(app.EntityId, s.Secrets.Hash(secret), until, now, context.RequestAborted);
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, "success", $"app secret rotated | app_id={app.EntityId} | grace_seconds={grace}"),
+            AuditDraft.Of(s.Time, AuditEventTypes.AppUpdated, Tessera.Audit.AuditOutcomes.Success, $"app secret rotated | app_id={app.EntityId} | grace_seconds={grace}"),
             cancellationToken: context.RequestAborted);
         await Results.Json(new AppSecretResponse(app.EntityId, app.ClientId, secret, until is null ? null : Rfc3339(until.Value)), BrokerJson.Default.AppSecretResponse).ExecuteAsync(context);
     }
@@ -272,8 +272,7 @@ internal static partial class AppAdminEndpoints
         app.EntityId, app.Name, app.ClientId, [.. app.Scopes], app.TokenTtl, app.Status,
         Rfc3339(app.CreatedAtMs), Rfc3339(app.UpdatedAtMs), app.PreviousValidUntilMs is { } until ? Rfc3339(until) : null);
 
-    internal static string Rfc3339(long ms) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    internal static string Rfc3339(long ms) => Tessera.Time.Timestamps.Rfc3339(ms);
 
     [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();

@@ -61,7 +61,7 @@ internal static class AppEndpoints
             if (throttle.TryAcquire($"{AuditEventTypes.AppRateLimited} {address} {key}", out long suppressed))
             {
                 string shown = key.StartsWith("client:", StringComparison.Ordinal) ? "client:" + AuditRedaction.ClientId(key["client:".Length..]) : key;
-                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AppRateLimited, "denied", $"app auth rate limited | key={shown}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: context.RequestAborted);
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AppRateLimited, Tessera.Audit.AuditOutcomes.Denied, $"app auth rate limited | key={shown}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: context.RequestAborted);
             }
 
             await new ProblemResult(ErrorCatalog.RateLimited, "rate limit exceeded, try again later", $"wait {seconds} second(s) before retrying").ExecuteAsync(context);
@@ -87,14 +87,14 @@ internal static class AppEndpoints
 
         // Unknown id, wrong secret and deregistered app get the same answer (and the same hashing work).
         bool ok = client is not null ? secrets.Verify(client, request.ClientSecret, now) : secrets.Hash(request.ClientSecret).Length == 0;
-        if (client is null || !ok || client.Status != "active" || client.Kind != AppAdminEndpoints.Kind)
+        if (client is null || !ok || client.Status != Tessera.Identity.ClientStatuses.Active || client.Kind != AppAdminEndpoints.Kind)
         {
             // One event per second per address and app (or per address for unknown ids); the rest are counted.
             if (throttle.TryAcquire($"{AuditEventTypes.AppAuthFailed} {address} {client?.EntityId}", out long suppressed))
             {
                 var known = client is null ? AuditFragment.Empty : AuditFragment.Of($" | app_id={client.EntityId} | status={client.Status}");
                 await audit.RecordAsync(
-                    AuditDraft.Of(time, AuditEventTypes.AppAuthFailed, "denied", $"app authentication failed | client_id={AuditRedaction.ClientId(request.ClientId)}{known}{AuditThrottle.Suffix(suppressed)}"),
+                    AuditDraft.Of(time, AuditEventTypes.AppAuthFailed, Tessera.Audit.AuditOutcomes.Denied, $"app authentication failed | client_id={AuditRedaction.ClientId(request.ClientId)}{known}{AuditThrottle.Suffix(suppressed)}"),
                     cancellationToken: context.RequestAborted);
             }
 
@@ -106,7 +106,7 @@ internal static class AppEndpoints
         int ttl = tokens.ClampToCeiling(client.TokenTtl);
         var (token, claims) = tokens.Issue($"app:{client.EntityId}", [tokens.Issuer], AppScopes, ttl, clientId: client.ClientId, appId: client.EntityId);
         await audit.RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.AppAuthenticated, "success", $"app authenticated | app_id={client.EntityId} | jti={claims.JwtId}"),
+            AuditDraft.Of(time, AuditEventTypes.AppAuthenticated, Tessera.Audit.AuditOutcomes.Success, $"app authenticated | app_id={client.EntityId} | jti={claims.JwtId}"),
             cancellationToken: context.RequestAborted);
         await Results.Json(new AppAuthResponse(token, ttl, "Bearer", AppScopes), BrokerJson.Default.AppAuthResponse).ExecuteAsync(context);
     }
@@ -117,7 +117,7 @@ internal static class AppEndpoints
         var claims = context.BearerClaims();
 
         var app = claims.AppId is { } appId ? await services.GetRequiredService<IClientStore>().FindByEntityIdAsync(appId, context.RequestAborted) : null;
-        if (app is null || app.Status != "active")
+        if (app is null || app.Status != Tessera.Identity.ClientStatuses.Active)
         {
             await new ProblemResult(ErrorCatalog.InsufficientScope, "app not found or deregistered").ExecuteAsync(context);
             return;

@@ -112,7 +112,7 @@ internal static class AuditEndpoints
         // Checkpoints are read before the events, so every event a checkpoint names is in the export.
         var checkpoints = await store.ListCheckpointsAsync(context.RequestAborted);
         await services.GetRequiredService<AuditLog>().RecordAsync(
-            AuditDraft.Of(services.GetRequiredService<TimeProvider>(), AuditEventTypes.AuditExported, "success", $"audit exported | checkpoints={checkpoints.Count}"),
+            AuditDraft.Of(services.GetRequiredService<TimeProvider>(), AuditEventTypes.AuditExported, Tessera.Audit.AuditOutcomes.Success, $"audit exported | checkpoints={checkpoints.Count}"),
             cancellationToken: context.RequestAborted);
         context.Response.ContentType = "application/x-ndjson";
         var output = context.Response.Body;

@@ -27,7 +27,7 @@ internal sealed class PlatformBasicAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var auth = await clients.AuthenticateBasicAsync(Context, PlatformAdminEndpoints.Kind);
-        if (auth.Client is not { Status: "active" } client || !client.EntityId.StartsWith(EntityPrefix, StringComparison.Ordinal))
+        if (auth.Client is not { Status: Tessera.Identity.ClientStatuses.Active } client || !client.EntityId.StartsWith(EntityPrefix, StringComparison.Ordinal))
         {
             return AuthenticateResult.Fail(auth.Error is null ? "platform is removed" : auth.Detail);
         }

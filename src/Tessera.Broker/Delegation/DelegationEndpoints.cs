@@ -102,7 +102,7 @@ internal static class DelegationEndpoints
         if (depth >= options.MaxDelegationDepth)
         {
             await audit.RecordAsync(
-                Draft(time, AuditEventTypes.DelegationAttenuationViolation, "denied", $"delegation depth limit exceeded | delegator={delegator.Subject} | target={request.DelegateTo} | depth={depth} | max={options.MaxDelegationDepth}", delegator, depth),
+                Draft(time, AuditEventTypes.DelegationAttenuationViolation, Tessera.Audit.AuditOutcomes.Denied, $"delegation depth limit exceeded | delegator={delegator.Subject} | target={request.DelegateTo} | depth={depth} | max={options.MaxDelegationDepth}", delegator, depth),
                 cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.DelegationDepthExceeded, "delegation depth limit exceeded", $"this token is already {depth} delegation(s) deep; the broker allows {options.MaxDelegationDepth}").ExecuteAsync(context);
             return;
@@ -112,7 +112,7 @@ internal static class DelegationEndpoints
         if (held.FirstUncovered(requested) is { } uncovered)
         {
             await audit.RecordAsync(
-                Draft(time, AuditEventTypes.DelegationAttenuationViolation, "denied", $"delegation_attenuation_violation | delegator={delegator.Subject} | target={request.DelegateTo} | requested={string.Join(',', requested.ToArray())} | allowed={string.Join(',', delegator.Scope)}", delegator, depth),
+                Draft(time, AuditEventTypes.DelegationAttenuationViolation, Tessera.Audit.AuditOutcomes.Denied, $"delegation_attenuation_violation | delegator={delegator.Subject} | target={request.DelegateTo} | requested={string.Join(',', requested.ToArray())} | allowed={string.Join(',', delegator.Scope)}", delegator, depth),
                 cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.ScopeViolation, "delegated scope exceeds delegator scope", $"'{uncovered.Value}' is not covered by the delegating token's scope").ExecuteAsync(context);
             return;
@@ -155,7 +155,7 @@ internal static class DelegationEndpoints
 
         var keys = services.GetRequiredService<SigningKeyRing>();
         var key = keys.Active;
-        string delegatedAt = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        string delegatedAt = Tessera.Time.Timestamps.Rfc3339Milliseconds(time.GetUtcNow());
         byte[] input = DelegationRecord.SigningInput(delegator.Subject, delegator.Scope, delegatedAt);
         byte[] signature = new byte[key.SignatureSize];
         int written = key.Sign(input, signature);
@@ -189,7 +189,7 @@ internal static class DelegationEndpoints
 
         services.GetRequiredService<BrokerMetrics>().TokenIssued(claims.Scope);
         await audit.RecordAsync(
-            Draft(time, AuditEventTypes.DelegationCreated, "success", $"delegation from {delegator.Subject} to {request.DelegateTo} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, request.DelegateTo, chainHash),
+            Draft(time, AuditEventTypes.DelegationCreated, Tessera.Audit.AuditOutcomes.Success, $"delegation from {delegator.Subject} to {request.DelegateTo} scope={string.Join(',', claims.Scope)} depth={chain.Count} | jti={claims.JwtId}", claims, chain.Count, request.DelegateTo, chainHash),
             cancellationToken: context.RequestAborted);
 
         var view = chain.Select(h => new DelegationHopView(h.Agent, [.. h.Scope], h.DelegatedAt, h.Signature, h.KeyId)).ToArray();

@@ -30,7 +30,7 @@ internal static class EnforcementAccess
         }
 
         var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, PlatformAdminEndpoints.Kind);
-        if (auth.Client is { Status: "active" } platformClient)
+        if (auth.Client is { Status: Tessera.Identity.ClientStatuses.Active } platformClient)
         {
             return CredentialCheck.Allow(platformClient.EntityId["platform:".Length..]);
         }
@@ -38,7 +38,7 @@ internal static class EnforcementAccess
         return CredentialCheck.Refuse(async c =>
         {
             await sp.GetRequiredService<AuditLog>().RecordAsync(
-                AuditDraft.Of(sp.GetRequiredService<TimeProvider>(), AuditEventTypes.TokenAuthFailed, "denied", $"enforcement report refused | {auth.Detail}"),
+                AuditDraft.Of(sp.GetRequiredService<TimeProvider>(), AuditEventTypes.TokenAuthFailed, Tessera.Audit.AuditOutcomes.Denied, $"enforcement report refused | {auth.Detail}"),
                 cancellationToken: c.RequestAborted);
             await new ProblemResult(auth.Error ?? ErrorCatalog.InvalidClient, auth.Error is null ? "platform is removed" : auth.Detail, "send the platform's client_id and client_secret with HTTP Basic", "Basic realm=\"tessera\"").ExecuteAsync(c);
         });

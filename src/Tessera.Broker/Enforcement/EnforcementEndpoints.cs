@@ -94,7 +94,7 @@ internal static class EnforcementEndpoints
             {
                 TimestampMs = now,
                 EventType = allowed ? AuditEventTypes.EnforcementAllowed : AuditEventTypes.EnforcementDenied,
-                Outcome = allowed ? "success" : "denied",
+                Outcome = allowed ? Tessera.Audit.AuditOutcomes.Success : Tessera.Audit.AuditOutcomes.Denied,
                 Detail = AuditDraft.Detail($"{e.Method} {e.Route} | count={e.Count ?? 1}{code}{at} | platform_id={platformId}"),
                 AgentId = e.AgentId!,
                 Resource = platformId,
@@ -105,7 +105,7 @@ internal static class EnforcementEndpoints
         if (ignored > 0)
         {
             writes.Add(audit.RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.EnforcementIgnored, "denied", $"enforcement report entries ignored: agents not served by this platform | platform_id={platformId} | ignored={ignored} | agents={unserved.Count}", resource: platformId),
+                AuditDraft.Of(time, AuditEventTypes.EnforcementIgnored, Tessera.Audit.AuditOutcomes.Denied, $"enforcement report entries ignored: agents not served by this platform | platform_id={platformId} | ignored={ignored} | agents={unserved.Count}", resource: platformId),
                 cancellationToken: context.RequestAborted));
         }
 
@@ -134,7 +134,7 @@ internal static class EnforcementEndpoints
                 }
 
                 await audit.RecordAsync(
-                    AuditDraft.Of(time, AuditEventTypes.AgentSuspended, "success", $"agent suspended | automatic: {result.ConsecutiveDenials} consecutive permission denials reported | platform_id={platformId}", group.Key, resource: platformId),
+                    AuditDraft.Of(time, AuditEventTypes.AgentSuspended, Tessera.Audit.AuditOutcomes.Success, $"agent suspended | automatic: {result.ConsecutiveDenials} consecutive permission denials reported | platform_id={platformId}", group.Key, resource: platformId),
                     cancellationToken: context.RequestAborted);
             }
         }

@@ -33,7 +33,7 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
         }
 
         return audit.RecordAsync(
-            Audit.AuditDraft.Of(time, type, "denied", $"{problem.Detail}{Audit.AuditRedaction.Path(context.Request.Path.Value)}{Audit.AuditThrottle.Suffix(suppressed)}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
+            Audit.AuditDraft.Of(time, type, Tessera.Audit.AuditOutcomes.Denied, $"{problem.Detail}{Audit.AuditRedaction.Path(context.Request.Path.Value)}{Audit.AuditThrottle.Suffix(suppressed)}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
             cancellationToken: context.RequestAborted);
     }
 
@@ -45,12 +45,11 @@ internal sealed class BearerAuthenticator(TokenService tokens, RevocationList re
             return BearerResult.Fail(new ProblemResult(ErrorCatalog.Unauthorized, "missing authorization header", "send Authorization: Bearer <token>", "Bearer realm=\"tessera\""), TokenError.None);
         }
 
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (!BearerHeader.TryRead(header, out string token))
         {
             return BearerResult.Fail(new ProblemResult(ErrorCatalog.Unauthorized, "invalid authorization scheme", "use the Bearer scheme", "Bearer realm=\"tessera\", error=\"invalid_request\""), TokenError.None);
         }
 
-        string token = header["Bearer ".Length..].Trim();
         var result = tokens.Verify(token);
         if (!result.IsValid)
         {

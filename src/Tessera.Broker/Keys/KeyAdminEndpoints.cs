@@ -45,7 +45,7 @@ internal static class KeyAdminEndpoints
         }
 
         await services.GetRequiredService<AuditLog>().RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.KeyRotated, "success", detail),
+            AuditDraft.Of(time, AuditEventTypes.KeyRotated, Tessera.Audit.AuditOutcomes.Success, detail),
             cancellationToken: context.RequestAborted);
         if (profileFailure is not null)
         {
@@ -90,10 +90,10 @@ internal static class KeyAdminEndpoints
             writer.WriteString("kid", all[i].KeyId);
             writer.WriteString("alg", all[i].Algorithm.Name());
             writer.WriteString("status", i == 0 ? "active" : "retiring");
-            writer.WriteString("created_at", all[i].CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("created_at", Tessera.Time.Timestamps.Rfc3339(all[i].CreatedAt));
             if (retiresAt(i) is { } retires)
             {
-                writer.WriteString("retires_at", retires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+                writer.WriteString("retires_at", Tessera.Time.Timestamps.Rfc3339(retires));
             }
 
             writer.WriteEndObject();

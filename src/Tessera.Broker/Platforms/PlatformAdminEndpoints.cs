@@ -26,7 +26,7 @@ namespace Tessera.Broker.Platforms;
 /// </summary>
 internal static partial class PlatformAdminEndpoints
 {
-    public const string Kind = "platform";
+    public const string Kind = Tessera.Identity.ClientKinds.Platform;
     public static readonly string[] Profiles = ["tessera", "mudraid"];
 
     public static void Map(IEndpointRouteBuilder app)
@@ -102,7 +102,7 @@ internal static partial class PlatformAdminEndpoints
             SecretHash = s.Secrets.Hash(secret),
             Scopes = [],
             TokenTtl = 0,
-            Status = "active",
+            Status = Tessera.Identity.ClientStatuses.Active,
             CreatedAtMs = now,
             UpdatedAtMs = now,
         };
@@ -111,12 +111,12 @@ internal static partial class PlatformAdminEndpoints
             // A platform of this id existed before and was removed: its credential record is reused.
             var old = await s.Clients.FindByEntityIdAsync(client.EntityId, context.RequestAborted);
             await s.Clients.RotateSecretAsync(client.EntityId, client.SecretHash, null, now, context.RequestAborted);
-            await s.Clients.SetStatusAsync(client.EntityId, "active", now, context.RequestAborted);
+            await s.Clients.SetStatusAsync(client.EntityId, Tessera.Identity.ClientStatuses.Active, now, context.RequestAborted);
             client = client with { ClientId = old?.ClientId ?? client.ClientId };
         }
 
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.PlatformRegistered, "success", $"platform registered | platform_id={platform.PlatformId} | hostnames={string.Join(',', platform.Hostnames)} | scopes={string.Join(',', platform.Scopes)} | token_profile={platform.TokenProfile}", resource: platform.PlatformId),
+            AuditDraft.Of(s.Time, AuditEventTypes.PlatformRegistered, Tessera.Audit.AuditOutcomes.Success, $"platform registered | platform_id={platform.PlatformId} | hostnames={string.Join(',', platform.Hostnames)} | scopes={string.Join(',', platform.Scopes)} | token_profile={platform.TokenProfile}", resource: platform.PlatformId),
             cancellationToken: context.RequestAborted);
         var view = View(platform, client);
         await Results.Json(
@@ -218,7 +218,7 @@ internal static partial class PlatformAdminEndpoints
         // Every update moves the version, which the scopes file carries: its verifier refetches it.
         context.RequestServices.GetRequiredService<RevocationFeed>().NotifyRoutesChanged(stored.PlatformId, stored.Version);
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.PlatformUpdated, "success", $"platform updated | platform_id={stored.PlatformId} | version={stored.Version} | hostnames={string.Join(',', stored.Hostnames)} | scopes={string.Join(',', stored.Scopes)} | token_profile={stored.TokenProfile}", resource: stored.PlatformId),
+            AuditDraft.Of(s.Time, AuditEventTypes.PlatformUpdated, Tessera.Audit.AuditOutcomes.Success, $"platform updated | platform_id={stored.PlatformId} | version={stored.Version} | hostnames={string.Join(',', stored.Hostnames)} | scopes={string.Join(',', stored.Scopes)} | token_profile={stored.TokenProfile}", resource: stored.PlatformId),
             cancellationToken: context.RequestAborted);
         var client = await s.Clients.FindByEntityIdAsync("platform:" + stored.PlatformId, context.RequestAborted);
         await Results.Json(View(stored, client), BrokerJson.Default.PlatformView).ExecuteAsync(context);
@@ -234,9 +234,9 @@ internal static partial class PlatformAdminEndpoints
 
         var now = s.Time.GetUtcNow();
         await context.RequestServices.GetRequiredService<IPlatformStore>().DeleteAsync(platform.PlatformId, context.RequestAborted);
-        await s.Clients.SetStatusAsync("platform:" + platform.PlatformId, "inactive", now.ToUnixTimeMilliseconds(), context.RequestAborted);
+        await s.Clients.SetStatusAsync("platform:" + platform.PlatformId, Tessera.Identity.ClientStatuses.Inactive, now.ToUnixTimeMilliseconds(), context.RequestAborted);
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.PlatformRemoved, "success", $"platform removed | platform_id={platform.PlatformId} | grants on it removed", resource: platform.PlatformId),
+            AuditDraft.Of(s.Time, AuditEventTypes.PlatformRemoved, Tessera.Audit.AuditOutcomes.Success, $"platform removed | platform_id={platform.PlatformId} | grants on it removed", resource: platform.PlatformId),
             cancellationToken: context.RequestAborted);
         await Results.Json(new PlatformRemovedResponse(platform.PlatformId, "removed", AppAdminEndpoints.Rfc3339(now.ToUnixTimeMilliseconds())), BrokerJson.Default.PlatformRemovedResponse).ExecuteAsync(context);
     }
@@ -257,7 +257,7 @@ internal static partial class PlatformAdminEndpoints
         await s.Clients.RotateSecretAsync(entity, s.Secrets.Hash(secret), until, now, context.RequestAborted);
         var client = (await s.Clients.FindByEntityIdAsync(entity, context.RequestAborted))!;
         await s.Audit.RecordAsync(
-            AuditDraft.Of(s.Time, AuditEventTypes.PlatformUpdated, "success", $"platform secret rotated | platform_id={platform.PlatformId} | grace_seconds={grace}", resource: platform.PlatformId),
+            AuditDraft.Of(s.Time, AuditEventTypes.PlatformUpdated, Tessera.Audit.AuditOutcomes.Success, $"platform secret rotated | platform_id={platform.PlatformId} | grace_seconds={grace}", resource: platform.PlatformId),
             cancellationToken: context.RequestAborted);
         await Results.Json(
             new PlatformSecretResponse(platform.PlatformId, client.ClientId, secret, until is null ? null : AppAdminEndpoints.Rfc3339(until.Value)),
@@ -380,7 +380,7 @@ internal static partial class PlatformAdminEndpoints
     }
 
     internal static PlatformView View(PlatformRecord p, ClientRecord? client) => new(
-        p.PlatformId, p.Name, [.. p.Hostnames], [.. p.Scopes], RouteRules.Deserialize(p.RoutesJson), p.TokenProfile, p.Version, "active",
+        p.PlatformId, p.Name, [.. p.Hostnames], [.. p.Scopes], RouteRules.Deserialize(p.RoutesJson), p.TokenProfile, p.Version, Tessera.Identity.ClientStatuses.Active,
         client?.ClientId ?? "", AppAdminEndpoints.Rfc3339(p.CreatedAtMs), AppAdminEndpoints.Rfc3339(p.UpdatedAtMs),
         client?.PreviousValidUntilMs is { } until ? AppAdminEndpoints.Rfc3339(until) : null);
 

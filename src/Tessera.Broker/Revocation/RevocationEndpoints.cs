@@ -103,7 +103,7 @@ internal static class RevocationEndpoints
 
         services.GetRequiredService<BrokerMetrics>().TokensRevoked.WithLabels(request.Level).Inc();
         await audit.RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.TokenRevoked, "success", $"revoked at level={request.Level} target={request.Target} | seq={record.Sequence} | new={created} | reason={reason}", request.Level is RevocationLevel.Agent or RevocationLevel.Chain ? request.Target : null, request.Level == RevocationLevel.Task ? request.Target : null),
+            AuditDraft.Of(time, AuditEventTypes.TokenRevoked, Tessera.Audit.AuditOutcomes.Success, $"revoked at level={request.Level} target={request.Target} | seq={record.Sequence} | new={created} | reason={reason}", request.Level is RevocationLevel.Agent or RevocationLevel.Chain ? request.Target : null, request.Level == RevocationLevel.Task ? request.Target : null),
             cancellationToken: context.RequestAborted);
         await Results.Json(new RevokeResponse(true, request.Level, request.Target, created ? 1 : 0, record.Sequence), BrokerJson.Default.RevokeResponse).ExecuteAsync(context);
     }
@@ -318,8 +318,7 @@ internal static class RevocationEndpoints
         writer.WriteEndObject();
     }
 
-    internal static string Rfc3339(long ms) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    internal static string Rfc3339(long ms) => Tessera.Time.Timestamps.Rfc3339Milliseconds(ms);
 
     private static Task WriteAsync(Stream output, string text, CancellationToken cancellationToken) =>
         output.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), cancellationToken).AsTask();

@@ -46,7 +46,7 @@ internal static class RevocationFeedAccess
         }
 
         string? header = context.Request.Headers.Authorization;
-        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (Tessera.Tokens.BearerHeader.HasBearerScheme(header))
         {
             var bearer = sp.GetRequiredService<BearerAuthenticator>().Authenticate(context);
             var tokens = sp.GetRequiredService<Tokens.TokenService>();
@@ -59,7 +59,7 @@ internal static class RevocationFeedAccess
         }
 
         var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateBasicAsync(context, PlatformAdminEndpoints.Kind);
-        if (auth.Client is { Status: "active" } client)
+        if (auth.Client is { Status: Tessera.Identity.ClientStatuses.Active } client)
         {
             return CredentialCheck.Allow(client.EntityId.StartsWith(PlatformPrefix, StringComparison.Ordinal) ? client.EntityId[PlatformPrefix.Length..] : client.EntityId);
         }
@@ -77,7 +77,7 @@ internal static class RevocationFeedAccess
         if (sp.GetRequiredService<AuditThrottle>().TryAcquire("feed " + address, out long suppressed))
         {
             await sp.GetRequiredService<AuditLog>().RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"revocation feed refused | {detail} | address={address}{AuditThrottle.Suffix(suppressed)}"),
+                AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, Tessera.Audit.AuditOutcomes.Denied, $"revocation feed refused | {detail} | address={address}{AuditThrottle.Suffix(suppressed)}"),
                 cancellationToken: context.RequestAborted);
         }
 

@@ -18,7 +18,7 @@ internal sealed class RenewalRefusalAudit : IBearerRefusalAudit
     {
         var services = context.RequestServices;
         return services.GetRequiredService<AuditLog>().RecordAsync(
-            AuditDraft.Of(services.GetRequiredService<TimeProvider>(), AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | {problem.Detail}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
+            AuditDraft.Of(services.GetRequiredService<TimeProvider>(), AuditEventTypes.TokenRenewalFailed, Tessera.Audit.AuditOutcomes.Denied, $"token renewal failed | {problem.Detail}", auth.Claims?.Subject, auth.Claims?.TaskId, auth.Claims?.OrchId),
             cancellationToken: context.RequestAborted);
     }
 }

@@ -60,7 +60,7 @@ internal static class TokenEndpoints
             string address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             if (services.GetRequiredService<AuditThrottle>().TryAcquire($"{AuditEventTypes.TokenAuthFailed} validate {address} {result.Error}", out long suppressed))
             {
-                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, "denied", $"token validation failed | reason={result.Reason}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: context.RequestAborted);
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenAuthFailed, Tessera.Audit.AuditOutcomes.Denied, $"token validation failed | reason={result.Reason}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: context.RequestAborted);
             }
 
             await Results.Json(new ValidateFailure(false, InvalidTokenMessage), BrokerJson.Default.ValidateFailure).ExecuteAsync(context);
@@ -70,7 +70,7 @@ internal static class TokenEndpoints
         var claims = result.Claims;
         if (services.GetRequiredService<RevocationList>().IsRevoked(claims))
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRevokedAccess, "denied", $"revoked token presented for validation | jti={claims.JwtId}", claims.Subject, claims.TaskId, claims.OrchId), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRevokedAccess, Tessera.Audit.AuditOutcomes.Denied, $"revoked token presented for validation | jti={claims.JwtId}", claims.Subject, claims.TaskId, claims.OrchId), cancellationToken: context.RequestAborted);
             await Results.Json(new ValidateFailure(false, InvalidTokenMessage), BrokerJson.Default.ValidateFailure).ExecuteAsync(context);
             return;
         }
@@ -93,7 +93,7 @@ internal static class TokenEndpoints
         var agent = await services.GetRequiredService<IAgentStore>().FindAsync(old.Subject, context.RequestAborted);
         if (agent is null)
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | subject is not a registered agent", old.Subject), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, Tessera.Audit.AuditOutcomes.Denied, "token renewal failed | subject is not a registered agent", old.Subject), cancellationToken: context.RequestAborted);
             bool credentialAgent = old.ClientId is { } keyId && keyId.StartsWith("tsr_kid_", StringComparison.Ordinal) && old.AppId is null;
             await new ProblemResult(
                 ErrorCatalog.Unauthorized, "token renewal failed",
@@ -103,7 +103,7 @@ internal static class TokenEndpoints
 
         if (agent.Status == "revoked")
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | agent revoked", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, Tessera.Audit.AuditOutcomes.Denied, "token renewal failed | agent revoked", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.AgentRevoked, "agent has been revoked", "register a new agent with a fresh launch token").ExecuteAsync(context);
             return;
         }
@@ -111,7 +111,7 @@ internal static class TokenEndpoints
         // A delegated token must never outlive its delegator's, which the broker cannot see from here.
         if (old.DelegationChain.Count > 0)
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | delegated token | jti={old.JwtId}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, Tessera.Audit.AuditOutcomes.Denied, $"token renewal failed | delegated token | jti={old.JwtId}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.DelegatedTokenNotRenewable, "delegated tokens cannot be renewed", "ask the delegating agent for a new delegation").ExecuteAsync(context);
             return;
         }
@@ -122,7 +122,7 @@ internal static class TokenEndpoints
             if (services.GetRequiredService<AuditThrottle>().TryAcquire("renew " + old.Subject, out long suppressed))
             {
                 // At most once a second per agent: a renewal loop must not turn into an audit flood.
-                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | rate limited | code={limited.Error.Code} | jti={old.JwtId}{AuditThrottle.Suffix(suppressed)}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, Tessera.Audit.AuditOutcomes.Denied, $"token renewal failed | rate limited | code={limited.Error.Code} | jti={old.JwtId}{AuditThrottle.Suffix(suppressed)}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
             }
 
             context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -136,7 +136,7 @@ internal static class TokenEndpoints
         // The predecessor dies first and only once: of concurrent renewals of one token, exactly one wins.
         if (!await services.GetRequiredService<RevocationList>().TryRevokeTokenOnceAsync(old.JwtId, "renewed", old.ExpiresAt * 1000, context.RequestAborted))
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", $"token renewal failed | token already renewed or revoked | jti={old.JwtId}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, Tessera.Audit.AuditOutcomes.Denied, $"token renewal failed | token already renewed or revoked | jti={old.JwtId}", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.InsufficientScope, "token has been revoked", "this token was already renewed or released; use its successor or register again").ExecuteAsync(context);
             return;
         }
@@ -148,7 +148,7 @@ internal static class TokenEndpoints
         // token. Read it again now that iat is fixed (the predecessor is already spent, as it should be).
         if (await services.GetRequiredService<IAgentStore>().FindAsync(old.Subject, context.RequestAborted) is not { Status: not "revoked" })
         {
-            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | agent revoked during renewal", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, Tessera.Audit.AuditOutcomes.Denied, "token renewal failed | agent revoked during renewal", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
             await new ProblemResult(ErrorCatalog.AgentRevoked, "agent has been revoked", "register a new agent with a fresh launch token").ExecuteAsync(context);
             return;
         }
@@ -157,7 +157,7 @@ internal static class TokenEndpoints
         metrics.TokenIssued(claims.Scope);
         metrics.TokensRevoked.WithLabels("renew").Inc();
         await audit.RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.TokenRenewed, "success", $"token renewed | old_jti={old.JwtId} | new_jti={claims.JwtId} | ttl={ttl}", old.Subject, old.TaskId, old.OrchId),
+            AuditDraft.Of(time, AuditEventTypes.TokenRenewed, Tessera.Audit.AuditOutcomes.Success, $"token renewed | old_jti={old.JwtId} | new_jti={claims.JwtId} | ttl={ttl}", old.Subject, old.TaskId, old.OrchId),
             cancellationToken: context.RequestAborted);
         await Results.Json(new RenewResponse(token, ttl, "Bearer"), BrokerJson.Default.RenewResponse).ExecuteAsync(context);
     }
@@ -171,7 +171,7 @@ internal static class TokenEndpoints
         await services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Token, claims.JwtId, "released", claims.ExpiresAt * 1000, context.RequestAborted);
         services.GetRequiredService<Metrics.BrokerMetrics>().TokensRevoked.WithLabels("release").Inc();
         await audit.RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.TokenReleased, "success", $"token released | jti={claims.JwtId}", claims.Subject, claims.TaskId, claims.OrchId),
+            AuditDraft.Of(time, AuditEventTypes.TokenReleased, Tessera.Audit.AuditOutcomes.Success, $"token released | jti={claims.JwtId}", claims.Subject, claims.TaskId, claims.OrchId),
             cancellationToken: context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }

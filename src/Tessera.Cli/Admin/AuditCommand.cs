@@ -253,9 +253,9 @@ internal static class AuditCommand
 /// <summary>Public keys from a JWKS document, for offline checks.</summary>
 internal sealed class JwksKeySource : IVerificationKeySource
 {
-    private readonly Dictionary<string, VerificationKey> _keys;
+    private readonly IReadOnlyDictionary<string, VerificationKey> _keys;
 
-    private JwksKeySource(Dictionary<string, VerificationKey> keys) => _keys = keys;
+    private JwksKeySource(IReadOnlyDictionary<string, VerificationKey> keys) => _keys = keys;
 
     public static async Task<JwksKeySource> LoadAsync(string location, CancellationToken cancellationToken)
     {
@@ -271,13 +271,9 @@ internal sealed class JwksKeySource : IVerificationKeySource
         }
 
         using var doc = JsonDocument.Parse(json);
-        var keys = new Dictionary<string, VerificationKey>(StringComparer.Ordinal);
-        foreach (var jwk in doc.RootElement.GetProperty("keys").EnumerateArray())
+        if (!JsonWebKeySet.TryParse(doc.RootElement, algorithm: null, maxKeys: int.MaxValue, out var keys, out string? error))
         {
-            if (VerificationKey.TryFromJwk(jwk, out var key, out _) && key is not null)
-            {
-                keys[key.KeyId] = key;
-            }
+            throw new JsonException(error);
         }
 
         return new JwksKeySource(keys);
