@@ -34,7 +34,7 @@ internal static partial class AgentAdminEndpoints
     {
         var agents = app.MapGroup("/v1/admin/agents").RequireAuthorization(BrokerPolicies.Scope("admin:agents:*"));
         agents.MapPost("", CreateAsync);
-        agents.MapGet("", ListAsync);
+        agents.MapGet("", AgentInventoryList.ListAsync);
         agents.MapGet("/{id}", GetAsync);
         agents.MapPut("/{id}", UpdateAsync);
         agents.MapPost("/{id}/grants", GrantAsync);
@@ -105,20 +105,6 @@ internal static partial class AgentAdminEndpoints
             new AgentCreatedResponse(view.AgentId, view.KeyId, keyOnly ? null : secret, view.Name, view.Owner, view.Metadata, view.Status, view.TokenTtl, view.TokenEndpointAuthMethod, view.KeyIds, view.CreatedAt),
             BrokerJson.Default.AgentCreatedResponse,
             statusCode: StatusCodes.Status201Created).ExecuteAsync(context);
-    }
-
-    private static async Task ListAsync(HttpContext context)
-    {
-        var s = AdminRequest.For(context);
-
-        var agents = await s.Clients.ListAsync(CredentialExchange.AgentKind, context.RequestAborted);
-        var views = new List<AgentView>(agents.Count);
-        foreach (var agent in agents)
-        {
-            views.Add(await ViewAsync(context, agent));
-        }
-
-        await Results.Json(new AgentListResponse([.. views], views.Count), BrokerJson.Default.AgentListResponse).ExecuteAsync(context);
     }
 
     private static async Task GetAsync(HttpContext context)
@@ -408,10 +394,10 @@ internal static partial class AgentAdminEndpoints
             a.PreviousValidUntilMs is { } until ? AppAdminEndpoints.Rfc3339(until) : null);
     }
 
-    private static string Method(ClientRecord a) =>
+    internal static string Method(ClientRecord a) =>
         a.SecretEnabled ? (a.Jwks.Length > 0 ? "client_secret+private_key_jwt" : "client_secret") : "private_key_jwt";
 
-    private static Dictionary<string, string> ReadMetadata(string json)
+    internal static Dictionary<string, string> ReadMetadata(string json)
     {
         try
         {
@@ -423,7 +409,7 @@ internal static partial class AgentAdminEndpoints
         }
     }
 
-    private static string[] KeyIds(string jwks)
+    internal static string[] KeyIds(string jwks)
     {
         if (jwks.Length == 0)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Tessera.Broker.Credentials;
 
@@ -49,6 +50,24 @@ internal sealed record AgentCreatedResponse(
     string AgentId, string KeyId, string? Secret, string Name, string Owner, Dictionary<string, string> Metadata, string Status,
     int TokenTtl, string TokenEndpointAuthMethod, string[] KeyIds, string CreatedAt);
 
-internal sealed record AgentListResponse(AgentView[] Agents, int Total);
+/// <summary>
+/// One agent of the inventory. The credential-only members (owner to updated_at) are left out
+/// for a registered agent; <c>last_seen_at</c> is not tracked yet and is always null.
+/// </summary>
+internal sealed record AgentListItem(
+    string Kind, string AgentId, string? KeyId, string Name, string Status, string? AppId, string? OrchId, string? TaskId,
+    string CreatedAt, string? LastSeenAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Owner,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, string>? Metadata,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StatusReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? TokenTtl,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TokenEndpointAuthMethod,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? KeyIds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] GrantView[]? Grants,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ConsecutiveDenials,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UpdatedAt,
+    string? PreviousSecretValidUntil);
+
+internal sealed record AgentListResponse(AgentListItem[] Agents, long Total, string? NextCursor);
 
 internal sealed record AgentSecretResponse(string AgentId, string KeyId, string Secret, string? PreviousSecretValidUntil);
