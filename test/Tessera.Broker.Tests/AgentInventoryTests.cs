@@ -95,5 +95,35 @@ public sealed class AgentInventoryTests(SharedBroker shared) : IClassFixture<Sha
         Assert.StartsWith($"invalid {parameter}:", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SuspendAndRevoke_StopARegisteredAgentsTokens_WhenDoneFromTheInventory()
+    {
+        string admin = await Broker.AdminTokenAsync();
+        string orch = UniqueId("lifecycle");
+        var agent = await Broker.RegisterAgentAsync(orchId: orch, adminToken: admin);
+        string id = Uri.EscapeDataString(agent.AgentId);
+
+        var shown = await Broker.AdminOkAsync(HttpMethod.Get, $"/v1/admin/agents/{id}", adminToken: admin);
+        var suspended = await Broker.AdminOkAsync(HttpMethod.Post, $"/v1/admin/agents/{id}/suspend", adminToken: admin);
+        var listed = await Broker.AdminOkAsync(HttpMethod.Get, $"/v1/admin/agents?orch_id={orch}&status=suspended", adminToken: admin);
+        bool validWhileSuspended = await Broker.IsValidAsync(agent.Token);
+        var renew = await Broker.PostWithBearerAsync("/v1/token/renew", agent.Token);
+        var unsuspended = await Broker.AdminOkAsync(HttpMethod.Post, $"/v1/admin/agents/{id}/unsuspend", adminToken: admin);
+        var revoked = await Broker.AdminOkAsync(HttpMethod.Post, $"/v1/admin/agents/{id}/revoke", new JsonObject { ["reason"] = "done" }, adminToken: admin);
+        var again = await Broker.AdminAsync(HttpMethod.Post, $"/v1/admin/agents/{id}/unsuspend", adminToken: admin);
+
+        Assert.Equal("registered", shown["kind"]!.GetValue<string>());
+        Assert.Equal(orch, shown["orch_id"]!.GetValue<string>());
+        Assert.Equal("suspended", suspended["status"]!.GetValue<string>());
+        Assert.Equal([agent.AgentId], Ids(listed));
+        Assert.False(validWhileSuspended);
+        Assert.False(renew.IsSuccessStatusCode);
+        Assert.Equal("active", unsuspended["status"]!.GetValue<string>());
+        Assert.Equal("revoked", revoked["status"]!.GetValue<string>());
+        await AssertProblemCode(again, 409, "conflict");
+        Assert.Single(await Broker.AuditAsync("agent_suspended", agent.AgentId, admin));
+        Assert.Single(await Broker.AuditAsync("agent_revoked", agent.AgentId, admin));
+    }
+
     private static string[] Ids(JsonObject page) => [.. page["agents"]!.AsArray().Select(a => a!["agent_id"]!.GetValue<string>())];
 }

@@ -14,6 +14,7 @@ using Tessera.Errors;
 using Tessera.Identity;
 using Tessera.Keys;
 using Tessera.Scopes;
+using Tessera.Storage.Agents;
 using Tessera.Storage.Clients;
 using Tessera.Storage.Platforms;
 using Tessera.Storage.Revocations;
@@ -110,6 +111,12 @@ internal static partial class AgentAdminEndpoints
     private static async Task GetAsync(HttpContext context)
     {
         var s = AdminRequest.For(context);
+        if (await RegisteredAgentAdmin.FindAsync(context) is { } registered)
+        {
+            await RegisteredAgentAdmin.WriteViewAsync(context, registered);
+            return;
+        }
+
         if (await FindAsync(context, s) is not { } agent)
         {
             return;
@@ -329,6 +336,12 @@ internal static partial class AgentAdminEndpoints
             }
         }
 
+        if (await RegisteredAgentAdmin.FindAsync(context) is { } registered)
+        {
+            await RegisteredAgentAdmin.TransitionAsync(context, registered, from, to, auditType, reason);
+            return;
+        }
+
         if (await FindAsync(context, s) is not { } agent)
         {
             return;
@@ -388,7 +401,7 @@ internal static partial class AgentAdminEndpoints
     {
         var grants = await context.RequestServices.GetRequiredService<IPlatformStore>().ListGrantsAsync(a.EntityId, context.RequestAborted);
         return new AgentView(
-            a.EntityId, a.ClientId, a.Name, a.Owner, ReadMetadata(a.MetadataJson), a.Status, a.StatusReason, a.TokenTtl, Method(a), KeyIds(a.Jwks),
+            AgentInventoryKinds.Credential, a.EntityId, a.ClientId, a.Name, a.Owner, ReadMetadata(a.MetadataJson), a.Status, a.StatusReason, a.TokenTtl, Method(a), KeyIds(a.Jwks),
             [.. grants.Select(g => new GrantView(g.PlatformId, [.. g.Scopes], AppAdminEndpoints.Rfc3339(g.UpdatedAtMs)))],
             a.ConsecutiveDenials, AppAdminEndpoints.Rfc3339(a.CreatedAtMs), AppAdminEndpoints.Rfc3339(a.UpdatedAtMs),
             a.PreviousValidUntilMs is { } until ? AppAdminEndpoints.Rfc3339(until) : null);

@@ -42,7 +42,7 @@ internal sealed class StatusChangeRequest
 internal sealed record GrantView(string PlatformId, string[] Scopes, string UpdatedAt);
 
 internal sealed record AgentView(
-    string AgentId, string KeyId, string Name, string Owner, Dictionary<string, string> Metadata, string Status, string StatusReason,
+    string Kind, string AgentId, string KeyId, string Name, string Owner, Dictionary<string, string> Metadata, string Status, string StatusReason,
     int TokenTtl, string TokenEndpointAuthMethod, string[] KeyIds, GrantView[] Grants, int ConsecutiveDenials,
     string CreatedAt, string UpdatedAt, string? PreviousSecretValidUntil);
 
@@ -67,6 +67,11 @@ internal sealed record AgentListItem(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ConsecutiveDenials,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UpdatedAt,
     string? PreviousSecretValidUntil);
+
+/// <summary>An agent registered with a launch token, as the admin endpoints show it.</summary>
+internal sealed record RegisteredAgentView(
+    string Kind, string AgentId, string? KeyId, string Name, string Status, string? AppId, string OrchId, string TaskId,
+    string[] Scope, string[] Audience, int MaxTtl, string CreatedAt, string? LastSeenAt);
 
 internal sealed record AgentListResponse(AgentListItem[] Agents, long Total, string? NextCursor);
 
