@@ -21,7 +21,7 @@ public static class PostgreSqlStorageServiceCollectionExtensions
     /// <see cref="PostgreSqlDatabase"/>: <see cref="ILaunchTokenStore"/>, <see cref="INonceStore"/>,
     /// <see cref="IAgentStore"/> and <see cref="IRegistrationStore"/>, <see cref="IRevocationStore"/>,
     /// <see cref="IAuditStore"/>, <see cref="IClientStore"/>, <see cref="IPlatformStore"/>,
-    /// <see cref="IAssertionReplayStore"/>, <see cref="IKeyRingStore"/> and
+    /// <see cref="IAssertionReplayStore"/>, <see cref="IAgentInventory"/>, <see cref="IKeyRingStore"/> and
     /// <see cref="IStorageHealth"/>; and, because several replicas share the database, the change
     /// signals of what any of them commits: <see cref="IRevocationChangeSignal"/> and
     /// <see cref="IKeyRingChangeSignal"/>. The database is connected to and migrated when first
@@ -46,6 +46,7 @@ public static class PostgreSqlStorageServiceCollectionExtensions
         services.AddSingleton<IClientStore, PostgreSqlClientStore>();
         services.AddSingleton<IPlatformStore, PostgreSqlPlatformStore>();
         services.AddSingleton<IAssertionReplayStore, PostgreSqlAssertionReplayStore>();
+        services.AddSingleton<IAgentInventory, PostgreSqlAgentInventory>();
         services.AddSingleton<IKeyRingStore, PostgreSqlKeyRingStore>();
         services.AddSingleton<IRevocationChangeSignal>(sp => sp.GetRequiredService<PostgreSqlDatabase>().Changes.Revocations);
         services.AddSingleton<IKeyRingChangeSignal>(sp => sp.GetRequiredService<PostgreSqlDatabase>().Changes.KeyRings);

@@ -18,7 +18,7 @@ public static class SqliteStorageServiceCollectionExtensions
     /// sharing one <see cref="SqliteDatabase"/>: <see cref="ILaunchTokenStore"/>,
     /// <see cref="INonceStore"/>, <see cref="IAgentStore"/> and <see cref="IRegistrationStore"/>,
     /// <see cref="IRevocationStore"/>, <see cref="IAuditStore"/>, <see cref="IClientStore"/>,
-    /// <see cref="IPlatformStore"/>, <see cref="IAssertionReplayStore"/>, and
+    /// <see cref="IPlatformStore"/>, <see cref="IAssertionReplayStore"/>, <see cref="IAgentInventory"/>, and
     /// <see cref="IStorageHealth"/>. The file (and its directory) is created, owner-only, and
     /// migrated when the database is first resolved, not here. A SQLite file serves one broker
     /// process: no change signal and no key ring store are registered.
@@ -42,6 +42,7 @@ public static class SqliteStorageServiceCollectionExtensions
         services.AddSingleton<IClientStore, SqliteClientStore>();
         services.AddSingleton<IPlatformStore, SqlitePlatformStore>();
         services.AddSingleton<IAssertionReplayStore, SqliteAssertionReplayStore>();
+        services.AddSingleton<IAgentInventory, SqliteAgentInventory>();
         return services;
     }
 

@@ -45,7 +45,7 @@ public sealed class AgentCredentialTests(SharedCredentialBroker shared) : IClass
             Assert.Null(view["previous_secret_valid_until"]?.GetValue<string>());
         }
 
-        string listText = await (await Broker.AdminAsync(HttpMethod.Get, "/v1/admin/agents", adminToken: admin)).Content.ReadAsStringAsync();
+        string listText = await (await Broker.AdminAsync(HttpMethod.Get, "/v1/admin/agents?search=" + name, adminToken: admin)).Content.ReadAsStringAsync();
         Assert.DoesNotContain(secret, listText, StringComparison.Ordinal);
         var list = JsonNode.Parse(listText)!.AsObject();
         Assert.Contains(list["agents"]!.AsArray(), a => a!["key_id"]!.GetValue<string>() == keyId);
@@ -131,7 +131,7 @@ public sealed class AgentCredentialTests(SharedCredentialBroker shared) : IClass
 
         var problem = await AssertProblemCode(response, 400, "invalid_request");
         Assert.Equal("jwks: keys[0] contains private key material; send the public key only", problem["detail"]!.GetValue<string>());
-        var list = await Broker.AdminOkAsync(HttpMethod.Get, "/v1/admin/agents", adminToken: admin);
+        var list = await Broker.AdminOkAsync(HttpMethod.Get, "/v1/admin/agents?search=" + name, adminToken: admin);
         Assert.DoesNotContain(list["agents"]!.AsArray(), a => a!["name"]!.GetValue<string>() == name);
     }
 

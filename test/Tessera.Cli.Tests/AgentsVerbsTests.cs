@@ -458,4 +458,32 @@ public sealed class AgentsVerbsTests(CredentialsBrokerFixture fixture) : IClassF
         Assert.All(["create", "list", "show", "update", "grant", "revoke-grant", "rotate-secret", "suspend", "unsuspend", "revoke"], verb => Assert.Matches($@"(?m)^\s+{verb}\s", runs[2].Out));
         Assert.All(["<resource>", "--scope", "--key-id", "--secret-stdin", "--broker", "--json"], option => Assert.Contains(option, runs[3].Out, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task List_ShowsExactlyTheMatchingAgents_WhenKindStatusSearchAndLimitGiven()
+    {
+        string common = "inv-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await Admin((o, e) => AgentsCommand.CreateAsync(Url, common + "-a", new AgentDetails(), true, o, e, None, Secret));
+        var second = await Admin((o, e) => AgentsCommand.CreateAsync(Url, common + "-b", new AgentDetails(), true, o, e, None, Secret));
+        string keyA = JsonNode.Parse(first.Out)!["key_id"]!.GetValue<string>();
+        string keyB = JsonNode.Parse(second.Out)!["key_id"]!.GetValue<string>();
+        Assert.Equal(0, (await Admin((o, e) => AgentsCommand.ChangeStatusAsync(Url, keyB, "suspend", null, true, o, e, None, Secret))).Code);
+
+        var suspended = await Admin((o, e) => AgentsCommand.ListAsync(Url, new AgentListFilter("credential", "suspended", common.ToUpperInvariant()), false, o, e, None, Secret));
+        var paged = await Admin((o, e) => AgentsCommand.ListAsync(Url, new AgentListFilter(Search: common, Limit: 1), true, o, e, None, Secret));
+        string cursor = JsonNode.Parse(paged.Out)!["next_cursor"]!.GetValue<string>();
+        var rest = await Admin((o, e) => AgentsCommand.ListAsync(Url, new AgentListFilter(Search: common, Limit: 1, Cursor: cursor), true, o, e, None, Secret));
+        var registered = await Admin((o, e) => AgentsCommand.ListAsync(Url, new AgentListFilter("registered", Search: common), true, o, e, None, Secret));
+        var bad = await Admin((o, e) => AgentsCommand.ListAsync(Url, new AgentListFilter("robot"), false, o, e, None, Secret));
+
+        Assert.True(suspended.Code == 0, suspended.ToString());
+        Assert.Matches($@"(?m)^{keyB}\s+{common}-b\s+suspended\s+client_secret\s+-\s*$", suspended.Out);
+        Assert.DoesNotContain(keyA, suspended.Out, StringComparison.Ordinal);
+        Assert.Equal(keyA, Assert.Single(JsonNode.Parse(paged.Out)!["agents"]!.AsArray())!["key_id"]!.GetValue<string>());
+        Assert.Equal(keyB, Assert.Single(JsonNode.Parse(rest.Out)!["agents"]!.AsArray())!["key_id"]!.GetValue<string>());
+        Assert.Null(JsonNode.Parse(rest.Out)!["next_cursor"]);
+        Assert.Empty(JsonNode.Parse(registered.Out)!["agents"]!.AsArray());
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("invalid kind", bad.Err, StringComparison.Ordinal);
+    }
 }

@@ -14,6 +14,7 @@ using Tessera.Errors;
 using Tessera.Identity;
 using Tessera.Keys;
 using Tessera.Scopes;
+using Tessera.Storage.Agents;
 using Tessera.Storage.Clients;
 using Tessera.Storage.Platforms;
 using Tessera.Storage.Revocations;
@@ -34,7 +35,7 @@ internal static partial class AgentAdminEndpoints
     {
         var agents = app.MapGroup("/v1/admin/agents").RequireAuthorization(BrokerPolicies.Scope("admin:agents:*"));
         agents.MapPost("", CreateAsync);
-        agents.MapGet("", ListAsync);
+        agents.MapGet("", AgentInventoryList.ListAsync);
         agents.MapGet("/{id}", GetAsync);
         agents.MapPut("/{id}", UpdateAsync);
         agents.MapPost("/{id}/grants", GrantAsync);
@@ -107,23 +108,15 @@ internal static partial class AgentAdminEndpoints
             statusCode: StatusCodes.Status201Created).ExecuteAsync(context);
     }
 
-    private static async Task ListAsync(HttpContext context)
-    {
-        var s = AdminRequest.For(context);
-
-        var agents = await s.Clients.ListAsync(CredentialExchange.AgentKind, context.RequestAborted);
-        var views = new List<AgentView>(agents.Count);
-        foreach (var agent in agents)
-        {
-            views.Add(await ViewAsync(context, agent));
-        }
-
-        await Results.Json(new AgentListResponse([.. views], views.Count), BrokerJson.Default.AgentListResponse).ExecuteAsync(context);
-    }
-
     private static async Task GetAsync(HttpContext context)
     {
         var s = AdminRequest.For(context);
+        if (await RegisteredAgentAdmin.FindAsync(context) is { } registered)
+        {
+            await RegisteredAgentAdmin.WriteViewAsync(context, registered);
+            return;
+        }
+
         if (await FindAsync(context, s) is not { } agent)
         {
             return;
@@ -343,6 +336,12 @@ internal static partial class AgentAdminEndpoints
             }
         }
 
+        if (await RegisteredAgentAdmin.FindAsync(context) is { } registered)
+        {
+            await RegisteredAgentAdmin.TransitionAsync(context, registered, from, to, auditType, reason);
+            return;
+        }
+
         if (await FindAsync(context, s) is not { } agent)
         {
             return;
@@ -402,16 +401,16 @@ internal static partial class AgentAdminEndpoints
     {
         var grants = await context.RequestServices.GetRequiredService<IPlatformStore>().ListGrantsAsync(a.EntityId, context.RequestAborted);
         return new AgentView(
-            a.EntityId, a.ClientId, a.Name, a.Owner, ReadMetadata(a.MetadataJson), a.Status, a.StatusReason, a.TokenTtl, Method(a), KeyIds(a.Jwks),
+            AgentInventoryKinds.Credential, a.EntityId, a.ClientId, a.Name, a.Owner, ReadMetadata(a.MetadataJson), a.Status, a.StatusReason, a.TokenTtl, Method(a), KeyIds(a.Jwks),
             [.. grants.Select(g => new GrantView(g.PlatformId, [.. g.Scopes], AppAdminEndpoints.Rfc3339(g.UpdatedAtMs)))],
             a.ConsecutiveDenials, AppAdminEndpoints.Rfc3339(a.CreatedAtMs), AppAdminEndpoints.Rfc3339(a.UpdatedAtMs),
             a.PreviousValidUntilMs is { } until ? AppAdminEndpoints.Rfc3339(until) : null);
     }
 
-    private static string Method(ClientRecord a) =>
+    internal static string Method(ClientRecord a) =>
         a.SecretEnabled ? (a.Jwks.Length > 0 ? "client_secret+private_key_jwt" : "client_secret") : "private_key_jwt";
 
-    private static Dictionary<string, string> ReadMetadata(string json)
+    internal static Dictionary<string, string> ReadMetadata(string json)
     {
         try
         {
@@ -423,7 +422,7 @@ internal static partial class AgentAdminEndpoints
         }
     }
 
-    private static string[] KeyIds(string jwks)
+    internal static string[] KeyIds(string jwks)
     {
         if (jwks.Length == 0)
         {

@@ -53,6 +53,7 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(Tessera.Broker.Credentials.AgentView))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.AgentCreatedResponse))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.AgentListResponse))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.RegisteredAgentView))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.AgentSecretResponse))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.CredentialsRequest))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.MyPlatformsResponse))]

@@ -108,6 +108,13 @@ internal static class TokenEndpoints
             return;
         }
 
+        if (agent.Status == "suspended")
+        {
+            await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, "denied", "token renewal failed | agent suspended", old.Subject, old.TaskId, old.OrchId), cancellationToken: context.RequestAborted);
+            await new ProblemResult(ErrorCatalog.AgentSuspended, "agent is suspended", "an operator unsuspends it (POST /v1/admin/agents/{id}/unsuspend); the tokens it held before stay revoked").ExecuteAsync(context);
+            return;
+        }
+
         // A delegated token must never outlive its delegator's, which the broker cannot see from here.
         if (old.DelegationChain.Count > 0)
         {

@@ -28,7 +28,8 @@ internal static class AgentTarget
             return target;
         }
 
-        var listed = await client.SendAsync(HttpMethod.Get, "/v1/admin/agents", null, cancellationToken);
+        // The inventory's search narrows to the agents whose name contains the target; the exact match is picked here.
+        var listed = await client.SendAsync(HttpMethod.Get, "/v1/admin/agents" + new AgentListFilter(Search: target, Limit: 500).ToQuery(), null, cancellationToken);
         var matches = (listed?["agents"]?.AsArray() ?? [])
             .Where(a => string.Equals(a?["name"]?.GetValue<string>(), target, StringComparison.Ordinal))
             .Select(a => a!["agent_id"]!.GetValue<string>())
@@ -38,8 +39,7 @@ internal static class AgentTarget
         {
             case 0:
                 throw new CliConfigurationException(
-                    $"no agent named '{shown}'; give its agent_id (spiffe://…) or key_id (tsr_kid_…): 'tessera agents list' shows the agents with standing credentials " +
-                    "(an agent registered with a launch token goes by its agent_id only)");
+                    $"no agent named '{shown}'; give its agent_id (spiffe://…) or key_id (tsr_kid_…): 'tessera agents list --search <part of the name>' shows the agents");
             case 1:
                 await notes.WriteLineAsync($"agent '{shown}' is {matches[0]}");
                 return matches[0];

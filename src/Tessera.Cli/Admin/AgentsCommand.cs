@@ -25,8 +25,14 @@ internal static class AgentsCommand
         agents.Subcommands.Add(create);
 
         var (b2, j2) = (AdminCommand.BrokerOption(), AdminCommand.JsonOption());
-        var list = new Command("list", "List agents (no secrets).") { b2, j2 };
-        list.SetAction((r, ct) => ListAsync(r.GetValue(b2)!, r.GetValue(j2), output, error, ct));
+        var kind = new Option<string?>("--kind") { Description = "registered (launch token) or credential (standing credentials)." };
+        var status = new Option<string?>("--status") { Description = "active, suspended or revoked." };
+        var search = new Option<string?>("--search") { Description = "Case-insensitive part of the name, agent id or key id." };
+        var limit = new Option<int?>("--limit") { Description = "Agents per page, 1-500 (default 100)." };
+        var cursor = new Option<string?>("--cursor") { Description = "The next_cursor of the previous page." };
+        var list = new Command("list", "List every agent, registered or with standing credentials (no secrets).") { b2, j2, kind, status, search, limit, cursor };
+        list.SetAction((r, ct) => ListAsync(
+            r.GetValue(b2)!, new AgentListFilter(r.GetValue(kind), r.GetValue(status), r.GetValue(search), r.GetValue(limit), r.GetValue(cursor)), r.GetValue(j2), output, error, ct));
         agents.Subcommands.Add(list);
 
         var (b3, j3, id3) = (AdminCommand.BrokerOption(), AdminCommand.JsonOption(), IdArgument());
@@ -85,20 +91,33 @@ internal static class AgentsCommand
         }, adminSecret);
 
     public static Task<int> ListAsync(string broker, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null) =>
+        ListAsync(broker, new AgentListFilter(), json, output, error, cancellationToken, adminSecret);
+
+    /// <summary>One page of the agent inventory; the next page's command is said after the table.</summary>
+    public static Task<int> ListAsync(string broker, AgentListFilter filter, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? adminSecret = null) =>
         AdminCommand.RunAsync(broker, error, async client =>
         {
-            var result = await client.SendAsync(HttpMethod.Get, "/v1/admin/agents", null, cancellationToken);
+            ArgumentNullException.ThrowIfNull(filter);
+            var result = await client.SendAsync(HttpMethod.Get, "/v1/admin/agents" + filter.ToQuery(), null, cancellationToken);
             if (json)
             {
                 await AdminCommand.WriteJsonAsync(output, result);
                 return 0;
             }
 
-            await output.WriteLineAsync($"{"KEY ID",-40} {"NAME",-24} {"STATUS",-9} {"AUTH",-15} GRANTS");
+            // A credential agent goes by its key id, a registered agent by its agent id.
+            await output.WriteLineAsync($"{"KEY ID / AGENT ID",-40} {"NAME",-24} {"STATUS",-9} {"AUTH",-15} GRANTS");
             foreach (var a in result!["agents"]!.AsArray())
             {
-                string grants = string.Join(',', a!["grants"]!.AsArray().Select(g => g!["platform_id"]!.GetValue<string>()));
-                await output.WriteLineAsync($"{a["key_id"],-40} {TerminalText.Escape(a["name"]?.ToString()),-24} {a["status"],-9} {a["token_endpoint_auth_method"],-15} {(grants.Length == 0 ? "-" : grants)}");
+                string grants = string.Join(',', (a!["grants"]?.AsArray() ?? []).Select(g => g!["platform_id"]!.GetValue<string>()));
+                string id = a["key_id"]?.ToString() ?? TerminalText.Escape(a["agent_id"]?.ToString());
+                string auth = a["token_endpoint_auth_method"]?.ToString() ?? "launch_token";
+                await output.WriteLineAsync($"{id,-40} {TerminalText.Escape(a["name"]?.ToString()),-24} {a["status"],-9} {auth,-15} {(grants.Length == 0 ? "-" : grants)}");
+            }
+
+            if (result["next_cursor"]?.GetValue<string>() is { } next)
+            {
+                await output.WriteLineAsync($"more: tessera agents list --cursor {TerminalText.Escape(next)} (with the same filters)");
             }
 
             return 0;

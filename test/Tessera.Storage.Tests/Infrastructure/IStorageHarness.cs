@@ -18,7 +18,8 @@ public sealed record StoreSet(
     IAuditStore Audit,
     IClientStore Clients,
     IPlatformStore Platforms,
-    IAssertionReplayStore AssertionReplays);
+    IAssertionReplayStore AssertionReplays,
+    IAgentInventory Inventory);
 
 /// <summary>
 /// What a storage provider supplies to the contract suites: a fresh, empty database for one test

@@ -47,7 +47,8 @@ public sealed class PostgreSqlStorageHarness : IStorageHarness
             new PostgreSqlAuditStore(database),
             new PostgreSqlClientStore(database),
             new PostgreSqlPlatformStore(database),
-            new PostgreSqlAssertionReplayStore(database));
+            new PostgreSqlAssertionReplayStore(database),
+            new PostgreSqlAgentInventory(database));
     }
 
     public void Dispose()

@@ -30,3 +30,6 @@ public sealed class PostgreSqlPlatformStoreTests() : PlatformStoreContract(new P
 
 [RequiresPostgreSql]
 public sealed class PostgreSqlAssertionReplayStoreTests() : AssertionReplayStoreContract(new PostgreSqlStorageHarness());
+
+[RequiresPostgreSql]
+public sealed class PostgreSqlAgentInventoryTests() : AgentInventoryContract(new PostgreSqlStorageHarness());

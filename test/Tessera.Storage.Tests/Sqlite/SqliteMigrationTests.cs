@@ -43,7 +43,7 @@ public sealed class SqliteMigrationTests : IDisposable
         var db = Open();
         var clients = new SqliteClientStore(db);
 
-        Assert.Equal(5, db.SchemaVersion());
+        Assert.Equal(6, db.SchemaVersion());
         var apps = await clients.ListAsync("app", Ct);
         Assert.Equal(["app-1", "app-2"], apps.Select(a => a.EntityId));
 
@@ -124,8 +124,8 @@ public sealed class SqliteMigrationTests : IDisposable
             return list;
         });
 
-        Assert.Equal([1L, 2L, 3L, 4L, 5L], rows.Select(r => r.Version));
-        Assert.Equal("0005_platforms_grants", rows[^1].Name);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L], rows.Select(r => r.Version));
+        Assert.Equal("0006_agent_inventory", rows[^1].Name);
 
         // The first four keep the marker this test wrote; only version 5 was applied by Open.
         Assert.All(rows.Take(4), r => Assert.Equal(1L, r.AppliedAtMs));

@@ -44,7 +44,8 @@ public sealed class SqliteStorageHarness : IStorageHarness
             new SqliteAuditStore(database),
             new SqliteClientStore(database),
             new SqlitePlatformStore(database),
-            new SqliteAssertionReplayStore(database));
+            new SqliteAssertionReplayStore(database),
+            new SqliteAgentInventory(database));
     }
 
     public void Dispose()

@@ -21,3 +21,5 @@ public sealed class SqliteClientLifecycleTests() : ClientLifecycleContract(new S
 public sealed class SqlitePlatformStoreTests() : PlatformStoreContract(new SqliteStorageHarness());
 
 public sealed class SqliteAssertionReplayStoreTests() : AssertionReplayStoreContract(new SqliteStorageHarness());
+
+public sealed class SqliteAgentInventoryTests() : AgentInventoryContract(new SqliteStorageHarness());
