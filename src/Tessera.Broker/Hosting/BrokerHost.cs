@@ -24,6 +24,7 @@ using Tessera.Broker.Tokens;
 using Tessera.Errors;
 using Tessera.Keys;
 using Tessera.Storage.Agents;
+using Tessera.Storage.Clients;
 
 namespace Tessera.Broker.Hosting;
 
@@ -204,6 +205,22 @@ public static class BrokerHost
         services.AddBrokerAuthorization();
         services.AddSingleton<BrokerClock>();
         services.AddSingleton<DocsLinks>();
+        services.AddSingleton(sp => new Admin.AdminRequest(
+            sp.GetRequiredService<IClientStore>(), sp.GetRequiredService<Apps.ClientSecrets>(), sp.GetRequiredService<AuditLog>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value));
+
+        // Typed results (TypedResults.Ok, Created, ...) write with the broker's own JSON contract, and the
+        // OpenAPI document describes the same names: snake_case, source-generated, strict numbers.
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, BrokerJson.Default);
+            json.SerializerOptions.PropertyNamingPolicy = BrokerJson.Default.Options.PropertyNamingPolicy;
+            json.SerializerOptions.NumberHandling = BrokerJson.Default.Options.NumberHandling;
+            json.SerializerOptions.ReadCommentHandling = BrokerJson.Default.Options.ReadCommentHandling;
+            json.SerializerOptions.MaxDepth = BrokerJson.Default.Options.MaxDepth;
+            json.SerializerOptions.DefaultIgnoreCondition = BrokerJson.Default.Options.DefaultIgnoreCondition;
+            json.SerializerOptions.PropertyNameCaseInsensitive = BrokerJson.Default.Options.PropertyNameCaseInsensitive;
+        });
         services.AddHostedService<BrokerMaintenance>();
 
         services.AddRateLimiter(limiter =>
@@ -267,23 +284,27 @@ public static class BrokerHost
         app.UseAuthentication();
         app.UseAuthorization();
 
-        AdminEndpoints.Map(app);
-        RegistrationEndpoints.Map(app);
-        TokenEndpoints.Map(app);
-        HealthEndpoints.Map(app);
-        KeyEndpoints.Map(app);
-        KeyAdminEndpoints.Map(app);
-        Delegation.DelegationEndpoints.Map(app);
-        RevocationEndpoints.Map(app);
-        AuditEndpoints.Map(app);
-        Apps.AppAdminEndpoints.Map(app);
-        Apps.AppEndpoints.Map(app);
-        Platforms.PlatformAdminEndpoints.Map(app);
-        Credentials.AgentAdminEndpoints.Map(app);
-        Credentials.TokenExchangeEndpoints.Map(app);
-        Credentials.MudraIdCompatEndpoints.Map(app);
-        Enforcement.EnforcementEndpoints.Map(app);
-        Metrics.MetricsEndpoints.Map(app);
+        // Every endpoint hangs off one root group: a request body that cannot be read is answered there,
+        // before any handler runs (endpoints without a RequestBody<T> parameter get no filter).
+        var api = app.MapGroup("");
+        api.AddEndpointFilterFactory(RequestBodyFilter.Factory);
+        AdminEndpoints.Map(api);
+        RegistrationEndpoints.Map(api);
+        TokenEndpoints.Map(api);
+        HealthEndpoints.Map(api);
+        KeyEndpoints.Map(api);
+        KeyAdminEndpoints.Map(api);
+        Delegation.DelegationEndpoints.Map(api);
+        RevocationEndpoints.Map(api);
+        AuditEndpoints.Map(api);
+        Apps.AppAdminEndpoints.Map(api);
+        Apps.AppEndpoints.Map(api);
+        Platforms.PlatformAdminEndpoints.Map(api);
+        Credentials.AgentAdminEndpoints.Map(api);
+        Credentials.TokenExchangeEndpoints.Map(api);
+        Credentials.MudraIdCompatEndpoints.Map(api);
+        Enforcement.EnforcementEndpoints.Map(api);
+        Metrics.MetricsEndpoints.Map(api);
         app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml")).AllowAnonymous();
         app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8")).AllowAnonymous();
 

@@ -62,4 +62,5 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.CompatRequest))]
+[JsonSerializable(typeof(ProblemDocument))]
 internal sealed partial class BrokerJson : JsonSerializerContext;

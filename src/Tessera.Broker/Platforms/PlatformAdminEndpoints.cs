@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,7 @@ internal static partial class PlatformAdminEndpoints
         var platforms = app.MapGroup("/v1/admin/platforms").RequireAuthorization(BrokerPolicies.Scope("admin:platforms:*"));
         platforms.MapPost("", CreateAsync);
         platforms.MapGet("", ListAsync);
-        platforms.MapGet("/{id}", GetAsync);
+        platforms.MapGet("/{id}", GetAsync).WithSummary("One platform").ProducesErrors(ErrorCatalog.NotFound);
         platforms.MapPut("/{id}", UpdateAsync);
         platforms.MapDelete("/{id}", DeleteAsync);
         platforms.MapPost("/{id}/rotate-secret", RotateSecretAsync);
@@ -139,17 +140,21 @@ internal static partial class PlatformAdminEndpoints
         await Results.Json(new PlatformListResponse([.. views], views.Count), BrokerJson.Default.PlatformListResponse).ExecuteAsync(context);
     }
 
-    private static async Task GetAsync(HttpContext context)
+    private static async Task<Results<Ok<PlatformView>, ProblemResult>> GetAsync(string id, IPlatformStore platforms, IClientStore clients, CancellationToken cancellationToken)
     {
-        var s = AdminRequest.For(context);
-        if (await FindAsync(context) is not { } platform)
+        if (await FindAsync(platforms, id, cancellationToken) is not { } platform)
         {
-            return;
+            return NotFound;
         }
 
-        var client = await s.Clients.FindByEntityIdAsync("platform:" + platform.PlatformId, context.RequestAborted);
-        await Results.Json(View(platform, client), BrokerJson.Default.PlatformView).ExecuteAsync(context);
+        var client = await clients.FindByEntityIdAsync("platform:" + platform.PlatformId, cancellationToken);
+        return TypedResults.Ok(View(platform, client));
     }
+
+    private static ProblemResult NotFound => new(ErrorCatalog.NotFound, "platform not found");
+
+    private static async Task<PlatformRecord?> FindAsync(IPlatformStore platforms, string id, CancellationToken cancellationToken) =>
+        id.Length <= 64 ? await platforms.FindAsync(id, cancellationToken) : null;
 
     private static async Task UpdateAsync(HttpContext context)
     {
