@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Restores, builds and runs every test project, then prints one line: "N passed, N failed".
-# Provisions what the interop tests need: Node.js + the npm "jose" package, and a Python 3
-# with requests + cryptography (Debian packages, installed as root when missing).
+# Provisions what the interop tests need: Node.js + the npm "jose" package (and Redocly CLI for the
+# OpenAPI document), and a Python 3 with requests + cryptography (Debian packages, installed as root
+# when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -36,6 +37,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
 (cd test/interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# Redocly CLI, the independent validator of docs/openapi.yaml (pinned in tools/openapi-lint).
+(cd tools/openapi-lint && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 # PostgreSQL for the storage tests: TESSERA_TEST_PG as given, else a throwaway server for this
 # run (installed as root when missing), stopped and removed on exit.

@@ -18,6 +18,7 @@ using Tessera.Broker.Configuration;
 using Tessera.Broker.Health;
 using Tessera.Broker.Http;
 using Tessera.Broker.Keys;
+using Tessera.Broker.OpenApi;
 using Tessera.Broker.Registration;
 using Tessera.Broker.Revocation;
 using Tessera.Broker.Tokens;
@@ -205,6 +206,7 @@ public static class BrokerHost
         services.AddBrokerAuthorization();
         services.AddSingleton<BrokerClock>();
         services.AddSingleton<DocsLinks>();
+        services.AddBrokerOpenApi();
         services.AddSingleton(sp => new Admin.AdminRequest(
             sp.GetRequiredService<IClientStore>(), sp.GetRequiredService<Apps.ClientSecrets>(), sp.GetRequiredService<AuditLog>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BrokerOptions>>().Value));
@@ -305,8 +307,13 @@ public static class BrokerHost
         Credentials.MudraIdCompatEndpoints.Map(api);
         Enforcement.EnforcementEndpoints.Map(api);
         Metrics.MetricsEndpoints.Map(api);
-        app.MapGet("/v1/openapi.yaml", context => WriteResourceAsync(context, "Tessera.Broker.openapi.yaml", "application/yaml")).AllowAnonymous();
-        app.MapGet("/docs/errors.md", context => WriteResourceAsync(context, "Tessera.Broker.errors.md", "text/markdown; charset=utf-8")).AllowAnonymous();
+        BrokerOpenApi.Map(api);
+        api.MapGet("/docs/errors.md", ErrorReferenceAsync)
+            .AllowAnonymous()
+            .WithName("getErrorReference")
+            .WithTags("Documentation")
+            .WithSummary("The error reference: every error code with its cause and fix (Markdown)")
+            .Produces(StatusCodes.Status200OK, contentType: "text/markdown");
 
         // Load the live revocation set before the first request is served.
         app.Services.GetRequiredService<RevocationList>().LoadAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -319,16 +326,11 @@ public static class BrokerHost
             app.Services.GetRequiredService<IAgentStore>().CountAsync(CancellationToken.None).GetAwaiter().GetResult());
     }
 
-    private static async Task WriteResourceAsync(HttpContext context, string name, string contentType)
+    /// <summary>docs/errors.md, embedded at build time: the page every problem document's <c>docs_url</c> points into.</summary>
+    private static async Task ErrorReferenceAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        await using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name);
-        if (stream is null)
-        {
-            await new ProblemResult(ErrorCatalog.NotFound, "no such document").ExecuteAsync(context);
-            return;
-        }
-
-        context.Response.ContentType = contentType;
-        await stream.CopyToAsync(context.Response.Body, context.RequestAborted);
+        await using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Tessera.Broker.errors.md")!;
+        context.Response.ContentType = "text/markdown; charset=utf-8";
+        await stream.CopyToAsync(context.Response.Body, cancellationToken);
     }
 }

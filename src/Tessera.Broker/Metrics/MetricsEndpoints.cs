@@ -11,12 +11,16 @@ namespace Tessera.Broker.Metrics;
 internal static class MetricsEndpoints
 {
     /// <remarks>Anonymous (documented): Prometheus scrapes it without credentials.</remarks>
-    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/metrics", async context =>
-    {
-        var metrics = context.RequestServices.GetRequiredService<BrokerMetrics>();
-        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-    }).AllowAnonymous();
+    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/v1/metrics", async (BrokerMetrics metrics, HttpContext context) =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+        })
+        .AllowAnonymous()
+        .WithName("getMetrics")
+        .WithTags("Health")
+        .WithSummary("Prometheus metrics (text exposition format 0.0.4)")
+        .Produces(StatusCodes.Status200OK, contentType: "text/plain");
 
     /// <summary>Times each request under its route pattern (never the raw path: no unbounded labels).</summary>
     public static async Task TimeRequestAsync(HttpContext context, Func<Task> next)

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Tessera.Broker.Http;
+
+namespace Tessera.Broker.OpenApi;
+
+/// <summary>
+/// The document-wide parts: title and description, the security schemes the operations refer to,
+/// the problem document's schema, and no <c>servers</c> (paths are relative to wherever the broker
+/// is reached, so one document serves every deployment).
+/// </summary>
+internal sealed class DocumentTransformer : IOpenApiDocumentTransformer
+{
+    /// <summary>Bearer tokens the broker issued: admin, app and agent tokens.</summary>
+    public const string BearerScheme = "bearerToken";
+
+    /// <summary>A platform's (or for <c>POST /v1/token</c>, any client's) id and secret with HTTP Basic.</summary>
+    public const string BasicScheme = "clientCredentials";
+
+    /// <summary>The component name of <see cref="ProblemDocument"/>.</summary>
+    public const string ProblemSchema = "ProblemDocument";
+
+    public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "Tessera broker",
+            Version = "1",
+            Description =
+                "Identity and short-lived, audience-bound credentials for AI agents: registration (launch token and Ed25519 " +
+                "challenge, or standing credentials), issuance, renewal, delegation and revocation of signed tokens, the keys " +
+                "that verify them, and a hash-chained audit log. Every refusal is an RFC 9457 problem document " +
+                "(`application/problem+json`) with a stable `error_code`; the codes are listed per response and explained in " +
+                "docs/errors.md. This document is generated from the broker's code.",
+            License = new OpenApiLicense { Name = "See the repository's licence" },
+        };
+        document.Servers = [];
+
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description =
+                "A token this broker signed: an admin token (`POST /v1/admin/auth`), an app token (`POST /v1/app/auth`) or an " +
+                "agent token (registration, `POST /v1/token`, renewal, delegation). The names listed in an operation's security " +
+                "requirement are the scopes the token must cover.",
+        };
+        document.Components.SecuritySchemes[BasicScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "basic",
+            Description =
+                "A client id and secret with HTTP Basic: a platform's own credentials (enforcement reports, its scopes file, the " +
+                "revocation feed), or at `POST /v1/token` the credentials of the client asking for a token.",
+        };
+
+        var problem = await context.GetOrCreateSchemaAsync(typeof(ProblemDocument), null, cancellationToken);
+        document.AddComponent(ProblemSchema, problem);
+
+        if (document.Tags is { Count: > 0 } tags)
+        {
+            document.Tags = new HashSet<OpenApiTag>(tags.OrderBy(t => t.Name, StringComparer.Ordinal));
+        }
+    }
+}

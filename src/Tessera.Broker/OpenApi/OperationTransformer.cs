@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.OpenApi;
+using Tessera.Broker.Authorization;
+using Tessera.Broker.Http;
+using Tessera.Errors;
+
+namespace Tessera.Broker.OpenApi;
+
+/// <summary>
+/// Per operation, from the endpoint's metadata: the security requirement its authorization policy
+/// stands for (an explicit empty one for anonymous endpoints), and one problem+json response per
+/// error status it can answer, naming the codes: those of its policy (401, 403), its rate limit
+/// (429), its request body (400, 413, 415) and those it declares with <c>ProducesErrors</c>.
+/// </summary>
+internal sealed class OperationTransformer : IOpenApiOperationTransformer
+{
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        var errors = new List<ErrorDescriptor>();
+
+        bool anonymous = metadata.OfType<IAllowAnonymous>().Any();
+        string? policy = anonymous ? null : metadata.OfType<IAuthorizeData>().Select(a => a.Policy).LastOrDefault(p => p is not null);
+        operation.Security = anonymous ? [] : Requirements(policy, context.Document, errors);
+
+        if (metadata.OfType<EnableRateLimitingAttribute>().Any())
+        {
+            errors.Add(ErrorCatalog.RateLimited);
+        }
+
+        foreach (var declared in metadata.OfType<ErrorsMetadata>())
+        {
+            errors.AddRange(declared.Errors);
+        }
+
+        AddProblemResponses(operation, context.Document, errors);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The security requirements of a policy, adding the refusals it answers with to <paramref name="errors"/>.</summary>
+    private static List<OpenApiSecurityRequirement> Requirements(string? policy, OpenApiDocument? document, List<ErrorDescriptor> errors)
+    {
+        var bearer = new OpenApiSecuritySchemeReference(DocumentTransformer.BearerScheme, document);
+        var basic = new OpenApiSecuritySchemeReference(DocumentTransformer.BasicScheme, document);
+        switch (policy)
+        {
+            case BrokerPolicies.Bearer:
+                errors.Add(ErrorCatalog.Unauthorized);
+                errors.Add(ErrorCatalog.InsufficientScope);
+                return [new OpenApiSecurityRequirement { [bearer] = [] }];
+            case BrokerPolicies.PlatformItselfOrAdmin:
+                errors.Add(ErrorCatalog.Unauthorized);
+                errors.Add(ErrorCatalog.InsufficientScope);
+                return [new OpenApiSecurityRequirement { [basic] = [] }, new OpenApiSecurityRequirement { [bearer] = ["admin:platforms:*"] }];
+            case BrokerPolicies.RevocationFeed:
+                // With TESSERA_PUBLIC_REVOCATION_FEED the feed asks for nothing; otherwise a platform's
+                // credentials or an admin token. The document lists all three ways.
+                errors.Add(ErrorCatalog.InvalidClient);
+                errors.Add(ErrorCatalog.RateLimited);
+                return [new OpenApiSecurityRequirement(), new OpenApiSecurityRequirement { [basic] = [] }, new OpenApiSecurityRequirement { [bearer] = ["admin:*:*"] }];
+            case BrokerPolicies.EnforcementReporter:
+                errors.Add(ErrorCatalog.InvalidClient);
+                errors.Add(ErrorCatalog.RateLimited);
+                return [new OpenApiSecurityRequirement { [basic] = [] }];
+            case not null when policy.StartsWith("scope:", StringComparison.Ordinal):
+                errors.Add(ErrorCatalog.Unauthorized);
+                errors.Add(ErrorCatalog.InsufficientScope);
+                return [new OpenApiSecurityRequirement { [bearer] = [policy["scope:".Length..]] }];
+            default:
+                // No policy and not anonymous: the fallback policy closes the endpoint.
+                errors.Add(ErrorCatalog.Unauthorized);
+                errors.Add(ErrorCatalog.InsufficientScope);
+                return [new OpenApiSecurityRequirement { [bearer] = [] }];
+        }
+    }
+
+    private static void AddProblemResponses(OpenApiOperation operation, OpenApiDocument? document, List<ErrorDescriptor> errors)
+    {
+        if (errors.Count == 0)
+        {
+            return;
+        }
+
+        operation.Responses ??= [];
+        foreach (var group in errors.DistinctBy(e => e.Code).GroupBy(e => e.Status).OrderBy(g => g.Key))
+        {
+            string status = group.Key.ToString(CultureInfo.InvariantCulture);
+            var text = new StringBuilder();
+            foreach (var error in group.OrderBy(e => e.Code, StringComparer.Ordinal))
+            {
+                text.Append(text.Length == 0 ? "" : "\n").Append("- `").Append(error.Code).Append("`: ").Append(error.Cause);
+            }
+
+            var response = new OpenApiResponse
+            {
+                Description = text.ToString(),
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/problem+json"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(DocumentTransformer.ProblemSchema, document) },
+                },
+            };
+            if (group.Key == StatusCodes.Status429TooManyRequests)
+            {
+                response.Headers = new Dictionary<string, IOpenApiHeader>
+                {
+                    ["Retry-After"] = new OpenApiHeader { Description = "Seconds to wait before retrying.", Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } },
+                };
+            }
+            else if (group.Key == StatusCodes.Status401Unauthorized)
+            {
+                response.Headers = new Dictionary<string, IOpenApiHeader>
+                {
+                    ["WWW-Authenticate"] = new OpenApiHeader { Description = "The scheme to authenticate with, and for a bearer token why it was refused (RFC 6750).", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+                };
+            }
+
+            operation.Responses[status] = response;
+        }
+    }
+}
