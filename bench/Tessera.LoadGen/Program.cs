@@ -31,6 +31,16 @@ var app = BrokerHost.Build(
         // The renewal scenario measures throughput, not the per-agent renewal limit.
         ["renew_rate"] = "100000000",
         ["renew_burst"] = "1000000",
+
+        // The client-credentials scenario measures issuance, not the exchange limits.
+        ["token_address_rate"] = "100000000",
+        ["token_address_burst"] = "1000000",
+        ["agent_rate"] = "100000000",
+        ["agent_burst"] = "1000000",
+        ["platform_rate"] = "100000000",
+        ["platform_burst"] = "1000000",
+        ["endpoint_rate"] = "100000000",
+        ["endpoint_burst"] = "1000000",
     },
     configureLogging: l => l.SetMinimumLevel(LogLevel.Warning));
 await app.StartAsync();
@@ -68,10 +78,36 @@ for (int i = 0; i < concurrency; i++)
     tokens[i] = await RegisterAsync(i);
 }
 
+// An agent with standing credentials and a grant on one platform, for the client-credentials scenario.
+async Task<JsonElement> AdminPostAsync(string path, object body)
+{
+    using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+    req.Headers.Authorization = new("Bearer", admin);
+    using var response = await http.SendAsync(req);
+    response.EnsureSuccessStatusCode();
+    return await response.Content.ReadFromJsonAsync<JsonElement>();
+}
+
+await AdminPostAsync("/v1/admin/platforms", new { platform_id = "load", hostnames = new[] { "load.example" }, scopes = new[] { "read:data:*" } });
+var credentialAgent = await AdminPostAsync("/v1/admin/agents", new { name = "load-bot" });
+string keyId = credentialAgent.GetProperty("key_id").GetString()!;
+string basic = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(keyId + ":" + credentialAgent.GetProperty("secret").GetString()));
+await AdminPostAsync($"/v1/admin/agents/{keyId}/grants", new { platform_id = "load", scopes = new[] { "read:data:*" } });
+
 var scenarios = new (string Name, Func<int, Task<bool>> Request)[]
 {
     ("GET /v1/health (baseline)", async _ => (await http.GetAsync("/v1/health")).IsSuccessStatusCode),
     ("GET /v1/challenge (nonce write)", async _ => (await http.GetAsync("/v1/challenge")).IsSuccessStatusCode),
+    ("POST /v1/token (client credentials: issue + durable audit)", async _ =>
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Post, "/v1/token")
+        {
+            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("resource", "load")]),
+        };
+        req.Headers.Authorization = new("Basic", basic);
+        using var response = await http.SendAsync(req);
+        return response.IsSuccessStatusCode;
+    }),
     ("POST /v1/token/validate", async i => (await http.PostAsJsonAsync("/v1/token/validate", new { token = tokens[i] })).IsSuccessStatusCode),
     ("POST /v1/token/renew (issue + revoke + durable audit)", async i =>
     {
