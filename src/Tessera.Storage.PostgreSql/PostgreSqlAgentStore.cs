@@ -89,6 +89,24 @@ public sealed class PostgreSqlAgentStore(PostgreSqlDatabase database) : IAgentSt
     }
 
     /// <inheritdoc />
+    public async Task<bool> TransitionAsync(string agentId, IReadOnlyList<string> from, string to, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        if (from.Count == 0)
+        {
+            return false;
+        }
+
+        // One statement: under READ COMMITTED a concurrent update of the row makes this one re-check
+        // the WHERE clause against the committed status, so two racing transitions cannot both win.
+        await using var cmd = database.DataSource.CreateCommand("UPDATE agents SET status = @s WHERE agent_id = @id AND status = ANY(@from)");
+        cmd.Parameters.AddWithValue("s", to);
+        cmd.Parameters.AddWithValue("id", agentId);
+        cmd.Parameters.AddWithValue("from", from.ToArray());
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <inheritdoc />
     public async Task<long> CountAsync(CancellationToken cancellationToken)
     {
         await using var cmd = database.DataSource.CreateCommand("SELECT COUNT(*) FROM agents");

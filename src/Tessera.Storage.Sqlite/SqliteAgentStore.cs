@@ -106,6 +106,36 @@ public sealed class SqliteAgentStore(SqliteDatabase database) : IAgentStore, IRe
             cancellationToken);
 
     /// <inheritdoc />
+    public Task<bool> TransitionAsync(string agentId, IReadOnlyList<string> from, string to, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        if (from.Count == 0)
+        {
+            return Task.FromResult(false);
+        }
+
+        return database.WriteAsync(
+            (connection, transaction) =>
+            {
+                // One statement inside the writer's transaction: the status is compared and set together.
+                using var cmd = connection.CreateCommand();
+                cmd.Transaction = transaction;
+                var names = new string[from.Count];
+                for (int i = 0; i < from.Count; i++)
+                {
+                    names[i] = "$f" + i.ToString(CultureInfo.InvariantCulture);
+                    cmd.Parameters.AddWithValue(names[i], from[i]);
+                }
+
+                cmd.CommandText = $"UPDATE agents SET status = $s WHERE agent_id = $id AND status IN ({string.Join(", ", names)})";
+                cmd.Parameters.AddWithValue("$s", to);
+                cmd.Parameters.AddWithValue("$id", agentId);
+                return cmd.ExecuteNonQuery() == 1;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<long> CountAsync(CancellationToken cancellationToken) =>
         Task.FromResult(database.Read(connection =>
         {

@@ -233,4 +233,39 @@ public abstract class RegistrationStoreContract(IStorageHarness harness) : Store
     {
         Assert.Equal(0, await Agents.CountAsync(Ct));
     }
+
+    [Fact]
+    public async Task TransitionAsync_SetsStatus_OnlyFromTheGivenStatuses()
+    {
+        var token = LaunchToken("t");
+        await LaunchTokens.CreateAsync(token, Ct);
+        await Registrations.RegisterAsync(Agent(AgentId(1), token.TokenHash), Now, Ct);
+
+        Assert.True(await Agents.TransitionAsync(AgentId(1), ["active"], "suspended", Ct));
+        Assert.False(await Agents.TransitionAsync(AgentId(1), ["active"], "suspended", Ct));
+        Assert.Equal("suspended", (await Agents.FindAsync(AgentId(1), Ct))!.Status);
+        Assert.True(await Agents.TransitionAsync(AgentId(1), ["active", "suspended"], "revoked", Ct));
+        Assert.False(await Agents.TransitionAsync(AgentId(1), ["suspended"], "active", Ct));
+        Assert.False(await Agents.TransitionAsync(AgentId(1), [], "active", Ct));
+        Assert.False(await Agents.TransitionAsync(AgentId(2), ["active"], "revoked", Ct));
+        Assert.Equal("revoked", (await Agents.FindAsync(AgentId(1), Ct))!.Status);
+    }
+
+    [Fact]
+    public async Task TransitionAsync_LetsOneOfTwentyRacingTransitionsWin()
+    {
+        var token = LaunchToken("t");
+        await LaunchTokens.CreateAsync(token, Ct);
+        await Registrations.RegisterAsync(Agent(AgentId(1), token.TokenHash), Now, Ct);
+
+        // Ten suspend and ten revoke, all from "active": exactly one finds the status it started from.
+        var racing = Enumerable.Range(0, 20)
+            .Select(i => Task.Run(() => Agents.TransitionAsync(AgentId(1), ["active"], i % 2 == 0 ? "suspended" : "revoked", Ct)))
+            .ToArray();
+        bool[] results = await Task.WhenAll(racing);
+
+        Assert.Equal(1, results.Count(r => r));
+        int winner = Array.IndexOf(results, true);
+        Assert.Equal(winner % 2 == 0 ? "suspended" : "revoked", (await Agents.FindAsync(AgentId(1), Ct))!.Status);
+    }
 }
