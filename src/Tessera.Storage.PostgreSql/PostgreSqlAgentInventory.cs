@@ -19,12 +19,14 @@ public sealed class PostgreSqlAgentInventory(PostgreSqlDatabase database) : IAge
             SELECT 'registered'::text AS kind, agent_id COLLATE "C" AS agent_id, ''::text COLLATE "C" AS key_id, agent_name AS name, status,
                    app_id, orch_id, task_id, created_at_ms,
                    ''::text AS owner, '{}'::text AS metadata, ''::text AS status_reason, 0 AS token_ttl, ''::text AS jwks, false AS secret_enabled,
-                   0 AS consecutive_denials, created_at_ms AS updated_at_ms, NULL::bigint AS previous_valid_until_ms
+                   0 AS consecutive_denials, created_at_ms AS updated_at_ms, NULL::bigint AS previous_valid_until_ms,
+                   last_seen_at_ms
             FROM agents
             WHERE (@kind::text IS NULL OR @kind::text = 'registered')
             UNION ALL
             SELECT 'credential', entity_id COLLATE "C", client_id COLLATE "C", name, status, '', '', '', created_at_ms,
-                   owner, metadata, status_reason, token_ttl, jwks, secret_enabled, consecutive_denials, updated_at_ms, previous_valid_until_ms
+                   owner, metadata, status_reason, token_ttl, jwks, secret_enabled, consecutive_denials, updated_at_ms, previous_valid_until_ms,
+                   last_seen_at_ms
             FROM clients
             WHERE kind = 'agent' AND (@kind::text IS NULL OR @kind::text = 'credential')
         ),
@@ -41,7 +43,8 @@ public sealed class PostgreSqlAgentInventory(PostgreSqlDatabase database) : IAge
                CASE WHEN m.kind = 'credential' THEN (
                    SELECT coalesce(json_agg(json_build_array(g.platform_id, g.scopes, g.updated_at_ms) ORDER BY g.platform_id), '[]'::json)::text
                    FROM grants g WHERE g.agent_id = m.agent_id) ELSE '[]' END,
-               (SELECT COUNT(*) FROM matching)
+               (SELECT COUNT(*) FROM matching),
+               m.last_seen_at_ms
         FROM matching m
         WHERE @after_ms::bigint IS NULL OR m.created_at_ms > @after_ms::bigint OR (m.created_at_ms = @after_ms::bigint AND m.agent_id > @after_id::text COLLATE "C")
         ORDER BY m.created_at_ms, m.agent_id
@@ -81,6 +84,7 @@ public sealed class PostgreSqlAgentInventory(PostgreSqlDatabase database) : IAge
                 OrchId = reader.GetString(6),
                 TaskId = reader.GetString(7),
                 CreatedAtMs = reader.GetInt64(8),
+                LastSeenAtMs = reader.IsDBNull(20) ? null : reader.GetInt64(20),
                 Credential = !credential ? null : new ClientRecord
                 {
                     ClientId = reader.GetString(2),
@@ -113,6 +117,32 @@ public sealed class PostgreSqlAgentInventory(PostgreSqlDatabase database) : IAge
         }
 
         return new AgentInventoryPage(agents, total, next);
+    }
+
+    /// <inheritdoc />
+    public async Task RecordSeenAsync(IReadOnlyCollection<AgentSeen> seen, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(seen);
+        if (seen.Count == 0)
+        {
+            return;
+        }
+
+        string[] ids = [.. seen.Select(s => s.AgentId)];
+        long[] ats = [.. seen.Select(s => s.AtMs)];
+        // Two statements in one batch, one round trip; GREATEST keeps a later time another replica wrote.
+        await using var batch = database.DataSource.CreateBatch();
+        var agents = new NpgsqlBatchCommand(
+            "UPDATE agents a SET last_seen_at_ms = GREATEST(COALESCE(a.last_seen_at_ms, 0), s.at) FROM unnest(@ids::text[], @ats::bigint[]) AS s(id, at) WHERE a.agent_id = s.id");
+        agents.Parameters.AddWithValue("ids", ids);
+        agents.Parameters.AddWithValue("ats", ats);
+        var clients = new NpgsqlBatchCommand(
+            "UPDATE clients c SET last_seen_at_ms = GREATEST(COALESCE(c.last_seen_at_ms, 0), s.at) FROM unnest(@ids::text[], @ats::bigint[]) AS s(id, at) WHERE c.entity_id = s.id AND c.kind = 'agent'");
+        clients.Parameters.AddWithValue("ids", ids);
+        clients.Parameters.AddWithValue("ats", ats);
+        batch.BatchCommands.Add(agents);
+        batch.BatchCommands.Add(clients);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static void Add(NpgsqlCommand cmd, string name, string? value) =>

@@ -18,12 +18,14 @@ public sealed class SqliteAgentInventory(SqliteDatabase database) : IAgentInvent
         WITH inv AS (
             SELECT 'registered' AS kind, agent_id, '' AS key_id, agent_name AS name, status, app_id, orch_id, task_id, created_at_ms,
                    '' AS owner, '{}' AS metadata, '' AS status_reason, 0 AS token_ttl, '' AS jwks, 0 AS secret_enabled,
-                   0 AS consecutive_denials, created_at_ms AS updated_at_ms, NULL AS previous_valid_until_ms
+                   0 AS consecutive_denials, created_at_ms AS updated_at_ms, NULL AS previous_valid_until_ms,
+                   last_seen_at_ms
             FROM agents
             WHERE ($kind IS NULL OR $kind = 'registered')
             UNION ALL
             SELECT 'credential', entity_id, client_id, name, status, '', '', '', created_at_ms,
-                   owner, metadata, status_reason, token_ttl, jwks, secret_enabled, consecutive_denials, updated_at_ms, previous_valid_until_ms
+                   owner, metadata, status_reason, token_ttl, jwks, secret_enabled, consecutive_denials, updated_at_ms, previous_valid_until_ms,
+                   last_seen_at_ms
             FROM clients
             WHERE kind = 'agent' AND ($kind IS NULL OR $kind = 'credential')
         ),
@@ -40,7 +42,8 @@ public sealed class SqliteAgentInventory(SqliteDatabase database) : IAgentInvent
                CASE WHEN m.kind = 'credential' THEN (
                    SELECT json_group_array(json_array(g.platform_id, json(g.scopes), g.updated_at_ms))
                    FROM (SELECT * FROM grants WHERE agent_id = m.agent_id ORDER BY platform_id) g) ELSE '[]' END,
-               (SELECT COUNT(*) FROM matching)
+               (SELECT COUNT(*) FROM matching),
+               m.last_seen_at_ms
         FROM matching m
         WHERE $after_ms IS NULL OR m.created_at_ms > $after_ms OR (m.created_at_ms = $after_ms AND m.agent_id > $after_id)
         ORDER BY m.created_at_ms, m.agent_id
@@ -83,6 +86,7 @@ public sealed class SqliteAgentInventory(SqliteDatabase database) : IAgentInvent
                     OrchId = reader.GetString(6),
                     TaskId = reader.GetString(7),
                     CreatedAtMs = reader.GetInt64(8),
+                    LastSeenAtMs = reader.IsDBNull(20) ? null : reader.GetInt64(20),
                     Credential = !credential ? null : new ClientRecord
                     {
                         ClientId = reader.GetString(2),
@@ -116,6 +120,45 @@ public sealed class SqliteAgentInventory(SqliteDatabase database) : IAgentInvent
 
             return new AgentInventoryPage(agents, total, next);
         }));
+    }
+
+    /// <inheritdoc />
+    public Task RecordSeenAsync(IReadOnlyCollection<AgentSeen> seen, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(seen);
+        if (seen.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        return database.WriteAsync(
+            (connection, transaction) =>
+            {
+                using var agents = connection.CreateCommand();
+                agents.Transaction = transaction;
+                agents.CommandText = "UPDATE agents SET last_seen_at_ms = max(coalesce(last_seen_at_ms, 0), $at) WHERE agent_id = $id";
+                var agentId = agents.Parameters.Add("$id", SqliteType.Text);
+                var agentAt = agents.Parameters.Add("$at", SqliteType.Integer);
+                using var clients = connection.CreateCommand();
+                clients.Transaction = transaction;
+                clients.CommandText = "UPDATE clients SET last_seen_at_ms = max(coalesce(last_seen_at_ms, 0), $at) WHERE entity_id = $id AND kind = 'agent'";
+                var clientId = clients.Parameters.Add("$id", SqliteType.Text);
+                var clientAt = clients.Parameters.Add("$at", SqliteType.Integer);
+                foreach (var s in seen)
+                {
+                    agentId.Value = s.AgentId;
+                    agentAt.Value = s.AtMs;
+                    if (agents.ExecuteNonQuery() == 0)
+                    {
+                        clientId.Value = s.AgentId;
+                        clientAt.Value = s.AtMs;
+                        clients.ExecuteNonQuery();
+                    }
+                }
+
+                return true;
+            },
+            cancellationToken);
     }
 
     private static void Add(SqliteCommand cmd, string name, string? value) =>

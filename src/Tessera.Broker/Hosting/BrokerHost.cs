@@ -224,6 +224,8 @@ public static class BrokerHost
             json.SerializerOptions.PropertyNameCaseInsensitive = BrokerJson.Default.Options.PropertyNameCaseInsensitive;
         });
         services.AddHostedService<BrokerMaintenance>();
+        services.AddSingleton<Activity.AgentActivity>();
+        services.AddHostedService(sp => sp.GetRequiredService<Activity.AgentActivity>());
 
         services.AddRateLimiter(limiter =>
         {

@@ -30,6 +30,9 @@ public sealed record AgentInventoryEntry
     /// <summary>Created, Unix ms.</summary>
     public required long CreatedAtMs { get; init; }
 
+    /// <summary>When a token was last issued to the agent, Unix ms; null if never since tracking began. Recorded in batches, so it may trail by up to half a minute.</summary>
+    public long? LastSeenAtMs { get; init; }
+
     /// <summary>
     /// For a credential agent, its client record without secret hashes (they are not read), else null.
     /// </summary>

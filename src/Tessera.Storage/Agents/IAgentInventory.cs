@@ -14,4 +14,11 @@ public interface IAgentInventory
     /// in a single statement (the page, the total and the credential agents' grants).
     /// </summary>
     Task<AgentInventoryPage> ListAsync(AgentInventoryQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records when agents were last seen (a token issued to them), for either kind: each agent's
+    /// <see cref="AgentInventoryEntry.LastSeenAtMs"/> becomes the later of what it was and the time
+    /// given. Agents that do not exist are skipped. Called in batches, not per request.
+    /// </summary>
+    Task RecordSeenAsync(IReadOnlyCollection<AgentSeen> seen, CancellationToken cancellationToken);
 }

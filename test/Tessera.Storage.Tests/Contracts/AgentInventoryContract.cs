@@ -118,6 +118,25 @@ public abstract class AgentInventoryContract(IStorageHarness harness) : StoreCon
     }
 
     /// <summary>Three registered agents and three credential agents, interleaved in time.</summary>
+    [Fact]
+    public async Task RecordSeenAsync_KeepsTheLatestTime_ForBothKinds()
+    {
+        await SeedMixedAsync();
+        string registered = "spiffe://tessera.test/agent/orch-a/task-a/reg-a";
+        string credential = Client("cred-a").EntityId;
+
+        Assert.All((await Inventory.ListAsync(new AgentInventoryQuery(), Ct)).Agents, a => Assert.Null(a.LastSeenAtMs));
+
+        await Inventory.RecordSeenAsync([new AgentSeen(registered, Now + 100), new AgentSeen(credential, Now + 200), new AgentSeen("spiffe://tessera.test/agent/none", Now)], Ct);
+        await Inventory.RecordSeenAsync([new AgentSeen(registered, Now + 50)], Ct);
+        await Inventory.RecordSeenAsync([], Ct);
+
+        var agents = (await Inventory.ListAsync(new AgentInventoryQuery(), Ct)).Agents;
+        Assert.Equal(Now + 100, agents.Single(a => a.AgentId == registered).LastSeenAtMs);
+        Assert.Equal(Now + 200, agents.Single(a => a.AgentId == credential).LastSeenAtMs);
+        Assert.Equal(4, agents.Count(a => a.LastSeenAtMs is null));
+    }
+
     private async Task SeedMixedAsync()
     {
         var token = LaunchToken("mixed", singleUse: false);

@@ -148,12 +148,12 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         var rows = SchemaRows(db);
 
-        Assert.Equal([(1, "0001_initial"), (2, "0002_audit_checkpoints"), (3, "0003_agent_status"), (4, "0004_clients"), (5, "0005_platforms_grants"), (6, "0006_agent_inventory")], rows.Select(r => (r.Version, r.Name)).ToArray());
+        Assert.Equal([(1, "0001_initial"), (2, "0002_audit_checkpoints"), (3, "0003_agent_status"), (4, "0004_clients"), (5, "0005_platforms_grants"), (6, "0006_agent_inventory"), (7, "0007_last_seen")], rows.Select(r => (r.Version, r.Name)).ToArray());
         Assert.All(rows, r => Assert.True(r.AppliedAtMs > 0));
         Assert.Equal(LatestVersion, db.SchemaVersion());
     }
 
-    private const int LatestVersion = 6;
+    private const int LatestVersion = 7;
 
     [Fact]
     public void Open_CreatesEveryTable_WhenDatabaseIsNew()

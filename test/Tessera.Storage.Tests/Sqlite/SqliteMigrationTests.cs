@@ -43,7 +43,7 @@ public sealed class SqliteMigrationTests : IDisposable
         var db = Open();
         var clients = new SqliteClientStore(db);
 
-        Assert.Equal(6, db.SchemaVersion());
+        Assert.Equal(7, db.SchemaVersion());
         var apps = await clients.ListAsync("app", Ct);
         Assert.Equal(["app-1", "app-2"], apps.Select(a => a.EntityId));
 
@@ -124,10 +124,10 @@ public sealed class SqliteMigrationTests : IDisposable
             return list;
         });
 
-        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L], rows.Select(r => r.Version));
-        Assert.Equal("0006_agent_inventory", rows[^1].Name);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L, 7L], rows.Select(r => r.Version));
+        Assert.Equal("0007_last_seen", rows[^1].Name);
 
-        // The first four keep the marker this test wrote; versions 5 and 6 were applied by Open.
+        // The first four keep the marker this test wrote; versions 5 to 7 were applied by Open.
         Assert.All(rows.Take(4), r => Assert.Equal(1L, r.AppliedAtMs));
         Assert.All(rows.Skip(4), r => Assert.True(r.AppliedAtMs > 1));
     }
