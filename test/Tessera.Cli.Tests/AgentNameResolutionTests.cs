@@ -114,6 +114,20 @@ public sealed class AgentNameResolutionTests(CredentialsBrokerFixture fixture) :
         Assert.Empty(notes.ToString());
     }
 
+    [Fact]
+    public async Task ResolveName_FindsTheAgent_WhenItIsOnALaterPageOfTheSearch()
+    {
+        using var handler = new NameOnSecondPage();
+        using var client = new BrokerClient(new Uri("http://broker.test"), Secret, handler);
+        var notes = new StringWriter();
+
+        string id = await AgentTarget.ResolveNameAsync(client, "bot", notes, None);
+
+        Assert.Equal("spiffe://tessera.test/cred/exact", id);
+        Assert.Equal(["", "&cursor=page2"], handler.Cursors);
+        Assert.Equal("agent 'bot' is spiffe://tessera.test/cred/exact", notes.ToString().TrimEnd());
+    }
+
     private async Task<(string Name, string AgentId, string KeyId)> CreateAgentAsync()
     {
         string name = "invoice-bot-" + Guid.NewGuid().ToString("N")[..8];
@@ -137,6 +151,32 @@ public sealed class AgentNameResolutionTests(CredentialsBrokerFixture fixture) :
             string body = request.RequestUri!.AbsolutePath == "/v1/admin/auth"
                 ? """{"access_token":"t","expires_in":300,"token_type":"Bearer"}"""
                 : """{"agents":[{"agent_id":"spiffe://tessera.test/cred/a","name":"twin"},{"agent_id":"spiffe://tessera.test/cred/b","name":"twin"},{"agent_id":"spiffe://tessera.test/cred/c","name":"other"}],"total":3}""";
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+        }
+    }
+
+    /// <summary>A search for "bot" whose first page holds only longer names containing it, the exact name on the second.</summary>
+    private sealed class NameOnSecondPage : HttpMessageHandler
+    {
+        public List<string> Cursors { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string body;
+            if (request.RequestUri!.AbsolutePath == "/v1/admin/auth")
+            {
+                body = """{"access_token":"t","expires_in":300,"token_type":"Bearer"}""";
+            }
+            else
+            {
+                string query = request.RequestUri.Query;
+                int at = query.IndexOf("&cursor=", StringComparison.Ordinal);
+                Cursors.Add(at < 0 ? "" : query[at..]);
+                body = at < 0
+                    ? "{\"agents\":[" + string.Join(',', Enumerable.Range(0, 500).Select(i => $"{{\"agent_id\":\"spiffe://tessera.test/cred/{i}\",\"name\":\"bot-{i}\"}}")) + "],\"total\":501,\"next_cursor\":\"page2\"}"
+                    : """{"agents":[{"agent_id":"spiffe://tessera.test/cred/exact","name":"bot"}],"total":501,"next_cursor":null}""";
+            }
+
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
         }
     }

@@ -12,6 +12,9 @@ internal static class AgentTarget
     public const string AgentIdPrefix = "spiffe://";
     public const string KeyIdPrefix = "tsr_kid_";
 
+    /// <summary>Pages of 500 read at most when resolving a name (100,000 agents whose name or id contains it).</summary>
+    private const int MaxPages = 200;
+
     /// <summary>True when <paramref name="target"/> is written as an id the broker's agent endpoints take as is.</summary>
     public static bool IsId(string target) =>
         target.StartsWith(AgentIdPrefix, StringComparison.Ordinal) || target.StartsWith(KeyIdPrefix, StringComparison.Ordinal);
@@ -28,12 +31,23 @@ internal static class AgentTarget
             return target;
         }
 
-        // The inventory's search narrows to the agents whose name contains the target; the exact match is picked here.
-        var listed = await client.SendAsync(HttpMethod.Get, "/v1/admin/agents" + new AgentListFilter(Search: target, Limit: 500).ToQuery(), null, cancellationToken);
-        var matches = (listed?["agents"]?.AsArray() ?? [])
-            .Where(a => string.Equals(a?["name"]?.GetValue<string>(), target, StringComparison.Ordinal))
-            .Select(a => a!["agent_id"]!.GetValue<string>())
-            .ToList();
+        // The inventory's search narrows to the agents whose name (or id) contains the target; every page
+        // of that is read (a common name part can match more than one page), the exact names kept here.
+        var matches = new List<string>();
+        string? cursor = null;
+        for (int page = 0; page < MaxPages; page++)
+        {
+            var listed = await client.SendAsync(HttpMethod.Get, "/v1/admin/agents" + new AgentListFilter(Search: target, Limit: 500, Cursor: cursor).ToQuery(), null, cancellationToken);
+            matches.AddRange((listed?["agents"]?.AsArray() ?? [])
+                .Where(a => string.Equals(a?["name"]?.GetValue<string>(), target, StringComparison.Ordinal))
+                .Select(a => a!["agent_id"]!.GetValue<string>()));
+            cursor = listed?["next_cursor"]?.GetValue<string>();
+            if (cursor is null)
+            {
+                break;
+            }
+        }
+
         string shown = TerminalText.Escape(target);
         switch (matches.Count)
         {
