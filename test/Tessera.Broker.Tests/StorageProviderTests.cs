@@ -69,4 +69,30 @@ public sealed class StorageProviderTests
         Assert.Contains(services, d => d.ServiceType == typeof(IRevocationChangeSignal));
         Assert.DoesNotContain(services, d => d.ServiceType == typeof(SqliteDatabase));
     }
+
+    [Fact]
+    public void Broker_ReferencesTheStoreContractsOnly()
+    {
+        var references = typeof(Tessera.Broker.Hosting.BrokerApplication).Assembly.GetReferencedAssemblies().Select(a => a.Name ?? "").ToList();
+
+        Assert.Contains("Tessera.Storage", references);
+        Assert.DoesNotContain(references, n => n.Contains("Sqlite", StringComparison.OrdinalIgnoreCase) || n.Contains("Npgsql", StringComparison.OrdinalIgnoreCase) || n.Contains("PostgreSql", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void BrokerApplication_RefusesToBuild_WithoutAStorageProvider()
+    {
+        var refusal = Assert.Throws<ArgumentException>(() => Tessera.Broker.Hosting.BrokerApplication.Build(["http://127.0.0.1:0"], storageProviders: []));
+
+        Assert.Equal("storageProviders", refusal.ParamName);
+    }
+
+    [Fact]
+    public void All_AsksPostgreSqlFirst_AndSqliteTakesTheRest()
+    {
+        Assert.Equal(["postgresql", "sqlite"], StorageProvider.All.Select(p => p.Name));
+        Assert.True(StorageProvider.All[0].SharedAcrossReplicas);
+        Assert.False(StorageProvider.All[1].SharedAcrossReplicas);
+        Assert.True(StorageProvider.All[1].Handles("./anything.db"));
+    }
 }

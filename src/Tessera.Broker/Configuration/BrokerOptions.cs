@@ -57,7 +57,7 @@ public sealed class BrokerOptions
     public string TrustDomain { get; set; } = "tessera.local";
 
     /// <summary>
-    /// <c>TESSERA_ISSUER</c>: the <c>iss</c> of every token. Unset, <see cref="Hosting.BrokerHost.Build"/> takes the
+    /// <c>TESSERA_ISSUER</c>: the <c>iss</c> of every token. Unset, <see cref="Hosting.BrokerApplication.Build"/> takes the
     /// first listen URL (after binding, for port 0) where its <see cref="Hosting.IssuerDefault"/> allows, and refuses
     /// to start otherwise; the value here (<c>http://127.0.0.1:8080</c>) is only for options made outside a host.
     /// </summary>

@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Options;
-using Tessera.Broker.Hosting;
+using Tessera.Storage;
 using Tessera.Identity;
 using Tessera.Keys;
 
 namespace Tessera.Broker.Configuration;
 
 /// <summary>Validates <see cref="BrokerOptions"/> at start-up; the first problem stops the process with one line.</summary>
-public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
+/// <param name="storage">The storage provider serving <c>TESSERA_DB</c>, or null when none does.</param>
+public sealed class BrokerOptionsValidator(IStorageProvider? storage) : IValidateOptions<BrokerOptions>
 {
     /// <summary>Secrets that are never accepted, whatever their length.</summary>
     public static readonly IReadOnlySet<string> DeniedSecrets = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
@@ -22,12 +23,14 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, BrokerOptions options)
     {
-        string? problem = FirstProblem(options);
+        string? problem = FirstProblem(options, storage);
         return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
     }
 
     /// <summary>The first configuration problem, or null. Messages name the setting.</summary>
-    public static string? FirstProblem(BrokerOptions options)
+    /// <param name="options">The settings.</param>
+    /// <param name="storage">The storage provider that serves <c>TESSERA_DB</c>, or null when none of the host's does.</param>
+    public static string? FirstProblem(BrokerOptions options, IStorageProvider? storage)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.AdminSecret is null && string.IsNullOrEmpty(options.AdminSecretHash))
@@ -253,7 +256,12 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             return "TESSERA_DB must name the SQLite database file or a PostgreSQL database (postgres://user:password@host:port/database)";
         }
 
-        if (StorageProvider.Validate(options.Db) is { } dbError)
+        if (storage is null)
+        {
+            return "TESSERA_DB names no database this broker can use (a SQLite file path, or postgres://user:password@host:port/database)";
+        }
+
+        if (storage.Validate(options.Db) is { } dbError)
         {
             return $"TESSERA_DB: {dbError}";
         }
@@ -265,7 +273,7 @@ public sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
                 return "TESSERA_KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes (for example: openssl rand -base64 32)";
             }
 
-            if (StorageProvider.Detect(options.Db) != StorageProviderKind.PostgreSql)
+            if (!storage.SharedAcrossReplicas)
             {
                 return "TESSERA_KEY_ENCRYPTION_KEY is for a PostgreSQL TESSERA_DB (keys shared by replicas); with SQLite the signing keys stay in their key files";
             }

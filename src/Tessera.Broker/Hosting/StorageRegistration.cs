@@ -1,20 +1,22 @@
 using Microsoft.Extensions.DependencyInjection;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Keys;
+using Tessera.Storage;
 using Tessera.Storage.Keys;
 
 namespace Tessera.Broker.Hosting;
 
 /// <summary>
-/// The stores of the provider that <c>TESSERA_DB</c> names (see <see cref="StorageProvider"/>),
+/// The stores of the provider that serves <c>TESSERA_DB</c> (the host's pick, see <see cref="IStorageProvider"/>),
 /// and where the signing key rings live: their key files, or, on PostgreSQL with
 /// <c>TESSERA_KEY_ENCRYPTION_KEY</c>, the database, sealed, shared by every replica.
 /// </summary>
 internal static class StorageRegistration
 {
-    public static IServiceCollection AddTesseraStorage(this IServiceCollection services, BrokerOptions options)
+    public static IServiceCollection AddTesseraStorage(this IServiceCollection services, BrokerOptions options, IStorageProvider provider)
     {
-        if (StorageProvider.AddStores(services, options.Db) != StorageProviderKind.PostgreSql)
+        provider.AddStores(services, options.Db);
+        if (!provider.SharedAcrossReplicas)
         {
             AddKeyFiles(services, options);
             return services;

@@ -25,8 +25,8 @@ internal static class RegistrationEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         // An agent registers before it holds any credential: the launch token and the signed nonce in the body prove it.
-        app.MapGet("/v1/challenge", ChallengeAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy).AllowAnonymous();
-        app.MapPost("/v1/register", RegisterAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy).AllowAnonymous();
+        app.MapGet("/v1/challenge", ChallengeAsync).RequireRateLimiting(Hosting.BrokerApplication.PublicRateLimitPolicy).AllowAnonymous();
+        app.MapPost("/v1/register", RegisterAsync).RequireRateLimiting(Hosting.BrokerApplication.PublicRateLimitPolicy).AllowAnonymous();
     }
 
     private static async Task ChallengeAsync(HttpContext context)

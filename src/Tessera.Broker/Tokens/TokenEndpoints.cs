@@ -23,7 +23,7 @@ internal static class TokenEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         // The token to validate is in the body; the caller needs no credential of its own.
-        app.MapPost("/v1/token/validate", ValidateAsync).RequireRateLimiting(Hosting.BrokerHost.PublicRateLimitPolicy).AllowAnonymous();
+        app.MapPost("/v1/token/validate", ValidateAsync).RequireRateLimiting(Hosting.BrokerApplication.PublicRateLimitPolicy).AllowAnonymous();
         var bearer = app.MapGroup("/v1/token").RequireAuthorization(BrokerPolicies.Bearer);
         bearer.MapPost("/renew", RenewAsync).WithMetadata(RenewalRefusalAudit.Instance);
         bearer.MapPost("/release", ReleaseAsync);

@@ -25,12 +25,17 @@ using Tessera.Broker.Tokens;
 using Tessera.Errors;
 using Tessera.Keys;
 using Tessera.Storage.Agents;
+using Tessera.Storage;
 using Tessera.Storage.Clients;
 
 namespace Tessera.Broker.Hosting;
 
-/// <summary>Builds the broker web application: configuration, services, pipeline, endpoints.</summary>
-public static class BrokerHost
+/// <summary>
+/// Builds the broker web application: configuration, services, pipeline, endpoints. The storage
+/// providers come from the host (<c>BrokerHost</c> in <c>Tessera.Server</c> passes SQLite and
+/// PostgreSQL): the broker references the store contracts only.
+/// </summary>
+public static class BrokerApplication
 {
     /// <summary>Rate-limit policy of the unauthenticated endpoints.</summary>
     public const string PublicRateLimitPolicy = "public";
@@ -52,8 +57,14 @@ public static class BrokerHost
         IReadOnlyDictionary<string, string?>? overrides = null,
         TimeProvider? timeProvider = null,
         Action<ILoggingBuilder>? configureLogging = null,
-        IssuerDefault issuerDefault = IssuerDefault.LoopbackListenUrl)
+        IssuerDefault issuerDefault = IssuerDefault.LoopbackListenUrl,
+        IReadOnlyList<IStorageProvider>? storageProviders = null)
     {
+        if (storageProviders is not { Count: > 0 })
+        {
+            throw new ArgumentException("the broker needs at least one storage provider; Tessera.Server's BrokerHost.Build passes SQLite and PostgreSQL", nameof(storageProviders));
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
         builder.Configuration.Sources.Clear();
         if (configFile is not null)
@@ -84,7 +95,9 @@ public static class BrokerHost
 
         var options = new BrokerOptions();
         builder.Configuration.Bind(options);
-        if (BrokerOptionsValidator.FirstProblem(options) is { } problem)
+        // The first provider that recognises TESSERA_DB serves it; a host lists a catch-all (SQLite: any path) last.
+        var storage = storageProviders.FirstOrDefault(p => p.Handles(options.Db));
+        if (BrokerOptionsValidator.FirstProblem(options, storage) is { } problem)
         {
             throw new OptionsValidationException(nameof(BrokerOptions), typeof(BrokerOptions), [problem]);
         }
@@ -122,7 +135,7 @@ public static class BrokerHost
             }
         });
 
-        AddServices(builder.Services, builder.Configuration, options, timeProvider ?? TimeProvider.System);
+        AddServices(builder.Services, builder.Configuration, options, storage!, timeProvider ?? TimeProvider.System);
         builder.Services.AddSingleton(sp => new IssuerResolution(sp.GetRequiredService<IOptions<BrokerOptions>>(), listenIssuer is not null, listenIssuer?.Loopback ?? false));
         var app = builder.Build();
         var resolution = app.Services.GetRequiredService<IssuerResolution>();
@@ -173,13 +186,14 @@ public static class BrokerHost
         return result;
     }
 
-    private static void AddServices(IServiceCollection services, IConfiguration configuration, BrokerOptions options, TimeProvider time)
+    private static void AddServices(IServiceCollection services, IConfiguration configuration, BrokerOptions options, IStorageProvider storage, TimeProvider time)
     {
         services.AddSingleton(time);
+        services.AddSingleton(storage);
         services.AddOptions<BrokerOptions>().Bind(configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsValidator>();
 
-        services.AddTesseraStorage(options);
+        services.AddTesseraStorage(options, storage);
 
         services.AddSingleton(sp => sp.GetRequiredKeyedService<ISigningKeyStorage>(KeyRotation.MainRing).LoadOrCreate(options.Algorithm));
         services.AddSingleton<ProfileKeys>();
