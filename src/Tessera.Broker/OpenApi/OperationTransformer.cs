@@ -37,6 +37,13 @@ internal sealed class OperationTransformer : IOpenApiOperationTransformer
             errors.AddRange(declared.Errors);
         }
 
+        // Whatever reads or writes storage answers 503 when the database or the audit log cannot make
+        // the operation durable; only the documents and the health and metrics endpoints never do.
+        if (!metadata.OfType<Microsoft.AspNetCore.Http.Metadata.ITagsMetadata>().Any(t => t.Tags.Contains("Documentation") || t.Tags.Contains("Health")))
+        {
+            errors.Add(ErrorCatalog.ServiceUnavailable);
+        }
+
         AddProblemResponses(operation, context.Document, errors);
         return Task.CompletedTask;
     }
@@ -103,7 +110,7 @@ internal sealed class OperationTransformer : IOpenApiOperationTransformer
                     ["application/problem+json"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(DocumentTransformer.ProblemSchema, document) },
                 },
             };
-            if (group.Key == StatusCodes.Status429TooManyRequests)
+            if (group.Key is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable)
             {
                 response.Headers = new Dictionary<string, IOpenApiHeader>
                 {
