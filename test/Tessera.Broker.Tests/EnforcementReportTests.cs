@@ -20,6 +20,8 @@ public sealed class EnforcementReportTests(SharedCredentialBroker shared) : ICla
 
         var response = await Broker.ReportAsync(platform, Events(Denied(agent.AgentId, 50)));
 
+        Assert.Null(response.Headers.Location);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
         var json = await ReadJsonAsync(response, 202);
         Assert.Equal(1, json["accepted"]!.GetValue<int>());
         Assert.Equal(0, json["ignored"]!.GetValue<int>());

@@ -46,6 +46,20 @@ public sealed class RegistrationTests(SharedBroker shared) : IClassFixture<Share
     }
 
     [Fact]
+    public async Task Register_WritesTheResponse_WithTheSameShapeAsEver()
+    {
+        string launch = await Broker.LaunchTokenAsync(maxTtl: 600);
+        using var key = AgentKey.Create();
+        string nonce = await Broker.NonceAsync();
+
+        var response = await Broker.Client.PostAsJsonAsync("/v1/register", Body(launch, nonce, key.PublicKeyBase64, key.SignNonce(nonce), requestedTtl: 120));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Matches("^\\{\"agent_id\":\"spiffe://[^\"]+\",\"access_token\":\"[^\"]+\",\"expires_in\":120,\"token_type\":\"Bearer\"\\}$", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Register_HonoursRequestedTtl_WhenWithinPolicy()
     {
         string launch = await Broker.LaunchTokenAsync(maxTtl: 600);

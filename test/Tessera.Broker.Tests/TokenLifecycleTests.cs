@@ -49,6 +49,16 @@ public sealed class TokenLifecycleTests(SharedBroker shared) : IClassFixture<Sha
         "oversized token",
     };
 
+    [Fact]
+    public async Task Validate_AnswersAnInvalidToken_WithTheSameBytesAsEver()
+    {
+        var response = await Broker.Client.PostAsJsonAsync("/v1/token/validate", new { token = "not.a.token" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal("{\"valid\":false,\"error\":\"token is invalid or expired\"}", await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [MemberData(nameof(Forgeries))]
     public async Task Validate_ReportsInvalid_WhenTokenIsForged(string forgery)

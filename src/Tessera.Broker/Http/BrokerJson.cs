@@ -63,4 +63,5 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.CompatRequest))]
 [JsonSerializable(typeof(ProblemDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Revocation.RevocationPageView))]
 internal sealed partial class BrokerJson : JsonSerializerContext;
