@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
+using Tessera.Identity;
 using Tessera.Audit;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Configuration;
@@ -56,7 +57,7 @@ internal static class AgentDelegation
             return new Failure(ErrorCatalog.InsufficientScope, "only agent tokens can delegate");
         }
 
-        if (status == "suspended")
+        if (status == AgentStatuses.Suspended)
         {
             return new Failure(ErrorCatalog.AgentSuspended, "the delegating agent is suspended");
         }
@@ -98,12 +99,12 @@ internal static class AgentDelegation
 
         // The status, not the revocation list, says whether the delegate may receive tokens: an agent
         // entry ends only tokens issued before it and outlives an unsuspension.
-        if (delegateStatus == "revoked")
+        if (delegateStatus == AgentStatuses.Revoked)
         {
             return Fail(ErrorCatalog.AgentRevoked, "delegate agent has been revoked");
         }
 
-        if (delegateStatus == "suspended")
+        if (delegateStatus == AgentStatuses.Suspended)
         {
             return Fail(ErrorCatalog.AgentSuspended, "delegate agent is suspended");
         }
@@ -151,9 +152,9 @@ internal static class AgentDelegation
             }
 
             string? status = await s.Agents.StatusAsync(agentId, cancellationToken);
-            if (status is "revoked" or "suspended")
+            if (status is AgentStatuses.Revoked or AgentStatuses.Suspended)
             {
-                return Fail(status == "revoked" ? ErrorCatalog.AgentRevoked : ErrorCatalog.AgentSuspended, $"an agent of the delegation was {status} while it was being made");
+                return Fail(status == AgentStatuses.Revoked ? ErrorCatalog.AgentRevoked : ErrorCatalog.AgentSuspended, $"an agent of the delegation was {status} while it was being made");
             }
         }
 

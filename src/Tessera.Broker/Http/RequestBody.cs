@@ -45,7 +45,9 @@ internal sealed class RequestBody<T> : IBindableFromHttpContext<RequestBody<T>>,
     /// <summary>Declares the JSON request body and the refusals of reading it.</summary>
     public static void PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder)
     {
-        builder.Metadata.Add(new AcceptsMetadata(["application/json"], typeof(T), isOptional: false));
+        // No content types listed: routing would then refuse a non-JSON body with its own bare 415 before
+        // the body reader gives the broker's; the OpenAPI generator takes application/json as the default.
+        builder.Metadata.Add(new AcceptsMetadata([], typeof(T), isOptional: false));
         builder.Metadata.Add(new ErrorsMetadata([ErrorCatalog.InvalidRequest, ErrorCatalog.PayloadTooLarge, ErrorCatalog.UnsupportedMediaType]));
     }
 }
@@ -90,7 +92,7 @@ internal sealed class OptionalRequestBody<T> : IBindableFromHttpContext<Optional
     /// <summary>Declares the optional JSON request body and the refusals of reading it.</summary>
     public static void PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder)
     {
-        builder.Metadata.Add(new AcceptsMetadata(["application/json"], typeof(T), isOptional: true));
+        builder.Metadata.Add(new AcceptsMetadata([], typeof(T), isOptional: true));
         builder.Metadata.Add(new ErrorsMetadata([ErrorCatalog.InvalidRequest, ErrorCatalog.PayloadTooLarge, ErrorCatalog.UnsupportedMediaType]));
     }
 }

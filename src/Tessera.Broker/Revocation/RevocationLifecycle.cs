@@ -45,10 +45,10 @@ internal static class RevocationLifecycle
             // the status keeps the agent revoked, whichever kind it is, so it gets no new tokens. Set
             // first: an issuer that reads the status after its iat then either sees it or issued
             // before the entry's revoked_at.
-            await s.Agents.SetStatusAsync(target, "revoked", cancellationToken);
-            if (await s.Clients.FindByEntityIdAsync(target, cancellationToken) is { Kind: Credentials.CredentialExchange.AgentKind, Status: not "revoked" })
+            await s.Agents.SetStatusAsync(target, AgentStatuses.Revoked, cancellationToken);
+            if (await s.Clients.FindByEntityIdAsync(target, cancellationToken) is { Kind: Credentials.CredentialExchange.AgentKind, Status: not AgentStatuses.Revoked })
             {
-                await s.Clients.TransitionAsync(target, [ClientStatuses.Active, "suspended"], "revoked", reason, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+                await s.Clients.TransitionAsync(target, [AgentStatuses.Active, AgentStatuses.Suspended], AgentStatuses.Revoked, reason, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
             }
         }
 

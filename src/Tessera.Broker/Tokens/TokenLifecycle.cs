@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using Tessera.Identity;
 using Tessera.Audit;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Credentials;
@@ -105,13 +106,13 @@ internal static class TokenLifecycle
                 credentialAgent ? "tokens from the credential exchange are not renewed: exchange the credentials again (POST /v1/token)" : "only agent tokens can be renewed; admins authenticate again");
         }
 
-        if (agent.Status == "revoked")
+        if (agent.Status == AgentStatuses.Revoked)
         {
             await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, AuditOutcomes.Denied, "token renewal failed | agent revoked", old.Subject, old.TaskId, old.OrchId), cancellationToken: cancellationToken);
             return AgentRevoked;
         }
 
-        if (agent.Status == "suspended")
+        if (agent.Status == AgentStatuses.Suspended)
         {
             await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, AuditOutcomes.Denied, "token renewal failed | agent suspended", old.Subject, old.TaskId, old.OrchId), cancellationToken: cancellationToken);
             return Fail(ErrorCatalog.AgentSuspended, "agent is suspended", "an operator unsuspends it (POST /v1/admin/agents/{id}/unsuspend); the tokens it held before stay revoked");
@@ -153,7 +154,7 @@ internal static class TokenLifecycle
         // The status was read before the token was issued: a revocation committed in between takes its
         // agent entry's revoked_at later than that read, possibly before this iat, and would miss the
         // token. Read it again now that iat is fixed (the predecessor is already spent, as it should be).
-        if (await s.Agents.FindAsync(old.Subject, cancellationToken) is not { Status: not "revoked" })
+        if (await s.Agents.FindAsync(old.Subject, cancellationToken) is not { Status: not AgentStatuses.Revoked })
         {
             await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.TokenRenewalFailed, AuditOutcomes.Denied, "token renewal failed | agent revoked during renewal", old.Subject, old.TaskId, old.OrchId), cancellationToken: cancellationToken);
             return AgentRevoked;

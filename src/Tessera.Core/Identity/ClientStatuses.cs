@@ -1,8 +1,8 @@
 namespace Tessera.Identity;
 
 /// <summary>
-/// The <c>status</c> of a platform or app client, as stored. Agents have more states (suspended,
-/// revoked), kept with the agent inventory.
+/// The <c>status</c> of a platform or app client, as stored. Agents have more states: see
+/// <see cref="AgentStatuses"/>.
 /// </summary>
 public static class ClientStatuses
 {
