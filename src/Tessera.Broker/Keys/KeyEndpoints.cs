@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Configuration;
 using Tessera.Keys;
@@ -18,14 +17,22 @@ internal static class KeyEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         // Public by nature: verifiers fetch the keys and the metadata to check tokens.
-        var wellKnown = app.MapGroup("/.well-known").AllowAnonymous();
-        wellKnown.MapGet("/jwks.json", JwksAsync);
-        wellKnown.MapGet("/tessera-configuration", MetadataAsync);
+        var wellKnown = app.MapGroup("/.well-known").AllowAnonymous().WithTags("Keys");
+        wellKnown.MapGet("/jwks.json", JwksAsync)
+            .WithName("jwks")
+            .WithSummary("Public signing keys")
+            .WithDescription("Every key the broker still publishes, the active one first; each JWK carries kid (its RFC 7638 thumbprint), use sig and alg. Served with Cache-Control: public, max-age=300.")
+            .Produces<JwksDocument>(StatusCodes.Status200OK, "application/jwk-set+json");
+        wellKnown.MapGet("/tessera-configuration", MetadataAsync)
+            .WithName("tesseraConfiguration")
+            .WithSummary("Issuer metadata")
+            .WithDescription("Where the broker's endpoints and keys are and which algorithms it signs with; URLs are built from the configured issuer. Served only at this path: the RFC 8414 path is reserved for when the broker is a full OAuth server.")
+            .Produces<TesseraConfigurationDocument>(StatusCodes.Status200OK, "application/json");
     }
 
-    private static async Task JwksAsync(HttpContext context)
+    /// <summary>Written by hand, key by key, with its caching header; described by <see cref="JwksDocument"/>.</summary>
+    private static async Task JwksAsync(HttpContext context, SigningKeyRing ring, ProfileKeys profileKeys)
     {
-        var ring = context.RequestServices.GetRequiredService<SigningKeyRing>();
         context.Response.ContentType = "application/jwk-set+json";
         context.Response.Headers.CacheControl = "public, max-age=300";
         await using var writer = new Utf8JsonWriter(context.Response.Body);
@@ -36,7 +43,7 @@ internal static class KeyEndpoints
             key.PublicKey.WriteJwk(writer);
         }
 
-        if (context.RequestServices.GetRequiredService<ProfileKeys>().Separate is { } profile)
+        if (profileKeys.Separate is { } profile)
         {
             foreach (var key in profile.All)
             {
@@ -48,9 +55,10 @@ internal static class KeyEndpoints
         writer.WriteEndObject();
     }
 
-    private static async Task MetadataAsync(HttpContext context)
+    /// <summary>Written by hand; described by <see cref="TesseraConfigurationDocument"/> (same members, same order).</summary>
+    private static async Task MetadataAsync(HttpContext context, IOptions<BrokerOptions> brokerOptions, ProfileKeys profileKeys)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<BrokerOptions>>().Value;
+        var options = brokerOptions.Value;
         string issuer = options.Issuer.TrimEnd('/');
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body);
@@ -85,7 +93,7 @@ internal static class KeyEndpoints
         writer.WriteBoolean("revocation_feed_requires_authentication", !options.PublicRevocationFeed);
         writer.WriteStartArray("token_signing_alg_values_supported");
         writer.WriteStringValue(options.Algorithm.Name());
-        if (context.RequestServices.GetRequiredService<ProfileKeys>().Separate is not null)
+        if (profileKeys.Separate is not null)
         {
             writer.WriteStringValue("RS256");
         }
