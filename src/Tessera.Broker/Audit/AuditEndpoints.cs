@@ -32,9 +32,7 @@ internal static class AuditEndpoints
             .Produces<string>(StatusCodes.Status200OK, "application/x-ndjson");
     }
 
-    /// <summary>Written by hand, event by event; described by <see cref="AuditEventPage"/>.</summary>
-    private static async Task<Results<EmptyHttpResult, ProblemResult>> EventsAsync(
-        HttpContext context,
+    private static async Task<Results<EventPageResult, ProblemResult>> EventsAsync(
         IAuditStore store,
         [FromQuery(Name = "agent_id")] string? agentId,
         [FromQuery(Name = "task_id")] string? taskId,
@@ -53,22 +51,7 @@ internal static class AuditEndpoints
         }
 
         var (events, total) = await store.QueryAsync(query, cancellationToken);
-        context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteStartArray("events");
-        foreach (var e in events)
-        {
-            WriteEvent(writer, e, withFields: true);
-        }
-
-        writer.WriteEndArray();
-        writer.WriteNumber("total", total);
-        writer.WriteNumber("offset", query.Offset);
-        writer.WriteNumber("limit", query.Limit);
-        writer.WriteEndObject();
-        await writer.FlushAsync(cancellationToken);
-        return TypedResults.Empty;
+        return new EventPageResult(events, total, query);
     }
 
     /// <summary>Streams the chain page by page (JSON Lines), then the checkpoints.</summary>
@@ -177,5 +160,27 @@ internal static class AuditEndpoints
 
         buffer.WriteByte((byte)'\n');
         await output.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+    }
+
+    /// <summary>A page of events, written by hand event by event; described by <see cref="AuditEventPage"/>.</summary>
+    private sealed class EventPageResult(IReadOnlyList<AuditEvent> events, long total, AuditQuery query) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.ContentType = "application/json";
+            await using var writer = new Utf8JsonWriter(context.Response.Body);
+            writer.WriteStartObject();
+            writer.WriteStartArray("events");
+            foreach (var e in events)
+            {
+                WriteEvent(writer, e, withFields: true);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteNumber("total", total);
+            writer.WriteNumber("offset", query.Offset);
+            writer.WriteNumber("limit", query.Limit);
+            writer.WriteEndObject();
+        }
     }
 }

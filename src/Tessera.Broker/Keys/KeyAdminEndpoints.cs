@@ -16,7 +16,7 @@ internal static class KeyAdminEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var keys = app.MapGroup("/v1/admin/keys").RequireAuthorization(BrokerPolicies.Scope("admin:keys:*")).WithTags("Keys");
-        keys.MapGet("", ListAsync)
+        keys.MapGet("", List)
             .WithName("listKeys")
             .WithSummary("The broker's signing keys")
             .WithDescription("The active key first, then retiring keys with the time they leave the JWK set (the creation time of the key that replaced them plus the longest token lifetime); the mudraid profile's keys beside them.")
@@ -29,13 +29,9 @@ internal static class KeyAdminEndpoints
             .ProducesErrors(Tessera.Errors.ErrorCatalog.InternalError);
     }
 
-    /// <summary>Written by hand (optional members left out); described by <see cref="KeyListDocument"/>.</summary>
-    private static async Task ListAsync(HttpContext context, SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys)
-    {
-        await WriteKeysAsync(context, ring, rotation, profileKeys, null);
-    }
+    private static KeyListResult List(SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys) => new(ring, rotation, profileKeys, null);
 
-    private static async Task RotateAsync(HttpContext context, SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys, TimeProvider time, AuditLog audit)
+    private static async Task<KeyListResult> RotateAsync(SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys, TimeProvider time, AuditLog audit, CancellationToken cancellationToken)
     {
         string previous = ring.Active.KeyId;
         string? previousProfile = profileKeys.Separate?.Active.KeyId;
@@ -53,36 +49,14 @@ internal static class KeyAdminEndpoints
 
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.KeyRotated, Tessera.Audit.AuditOutcomes.Success, detail),
-            cancellationToken: context.RequestAborted);
+            cancellationToken: cancellationToken);
         if (profileFailure is not null)
         {
             // The default key did rotate (and is recorded); the request still fails so the operator retries.
             throw new InvalidOperationException("the profile signing key could not be rotated", profileFailure);
         }
 
-        await WriteKeysAsync(context, ring, rotation, profileKeys, previous);
-    }
-
-    private static async Task WriteKeysAsync(HttpContext context, SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys, string? previous)
-    {
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("active_kid", ring.Active.KeyId);
-        if (previous is not null)
-        {
-            writer.WriteString("previous_kid", previous);
-        }
-
-        WriteRing(writer, "keys", ring.All, rotation.RetiresAt);
-        if (profileKeys.Separate is { } profile)
-        {
-            // The mudraid profile's RS256 keys, published beside the default ones and rotated with them.
-            WriteRing(writer, "profile_keys", profile.All, rotation.ProfileRetiresAt);
-        }
-
-        writer.WriteEndObject();
+        return new KeyListResult(ring, rotation, profileKeys, previous);
     }
 
     private static void WriteRing(Utf8JsonWriter writer, string name, IReadOnlyList<SigningKey> all, Func<int, DateTimeOffset?> retiresAt)
@@ -104,5 +78,34 @@ internal static class KeyAdminEndpoints
         }
 
         writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// The signing keys, written by hand (optional members left out; <c>previous_kid</c> after a rotation);
+    /// described by <see cref="KeyListDocument"/>.
+    /// </summary>
+    private sealed class KeyListResult(SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys, string? previous) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            await using var writer = new Utf8JsonWriter(context.Response.Body);
+            writer.WriteStartObject();
+            writer.WriteString("active_kid", ring.Active.KeyId);
+            if (previous is not null)
+            {
+                writer.WriteString("previous_kid", previous);
+            }
+
+            WriteRing(writer, "keys", ring.All, rotation.RetiresAt);
+            if (profileKeys.Separate is { } profile)
+            {
+                // The mudraid profile's RS256 keys, published beside the default ones and rotated with them.
+                WriteRing(writer, "profile_keys", profile.All, rotation.ProfileRetiresAt);
+            }
+
+            writer.WriteEndObject();
+        }
     }
 }
