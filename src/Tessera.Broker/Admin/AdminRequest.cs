@@ -53,13 +53,24 @@ internal sealed record AdminRequest(IClientStore Clients, ClientSecrets Secrets,
             request = read;
         }
 
-        int grace = request.GraceSeconds ?? s.Options.SecretRotationGrace;
-        if (grace is < 0 or > 30 * 86400)
+        if (s.CheckGrace(request, out int grace) is { } failure)
         {
-            await new ProblemResult(ErrorCatalog.InvalidRequest, "grace_seconds must be between 0 and 2592000").ExecuteAsync(context);
+            await ProblemResult.From(failure).ExecuteAsync(context);
             return null;
         }
 
         return grace;
+    }
+
+    /// <summary>
+    /// The grace period of a rotate-secret call: the request's <c>grace_seconds</c> (none sent: default
+    /// <c>TESSERA_SECRET_ROTATION_GRACE</c>), 0 to 30 days.
+    /// </summary>
+    public Failure? CheckGrace(RotateSecretRequest? request, out int grace)
+    {
+        grace = request?.GraceSeconds ?? Options.SecretRotationGrace;
+        return grace is < 0 or > 30 * 86400
+            ? new Failure(ErrorCatalog.InvalidRequest, "grace_seconds must be between 0 and 2592000")
+            : null;
     }
 }

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
@@ -27,17 +27,35 @@ internal static class AppEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         // The app's client_id and client_secret in the body are the credential, checked after the limiters below.
-        app.MapPost("/v1/app/auth", AuthenticateAsync).AllowAnonymous();
-        app.MapPost("/v1/app/launch-tokens", CreateLaunchTokenAsync).RequireAuthorization(BrokerPolicies.Scope("app:launch-tokens:*"));
+        app.MapPost("/v1/app/auth", AuthenticateAsync)
+            .AllowAnonymous()
+            .WithTags("Apps")
+            .WithName("appAuth")
+            .WithSummary("App login with client id and secret")
+            .WithDescription("Exchanges an app's client_id and client_secret (the current one, or the previous one within its grace window) for an app token carrying the app scopes, valid for the app's token_ttl capped at max_ttl. Limited per address before the body is read, then per client_id. App tokens are not renewable.")
+            .Accepts<AppAuthRequest>("application/json")
+            .LeaveContentTypeToTheBodyReader()
+            .Produces<AppAuthResponse>(StatusCodes.Status200OK, "application/json")
+            .ProducesErrors(
+                ErrorCatalog.InvalidRequest, ErrorCatalog.PayloadTooLarge, ErrorCatalog.UnsupportedMediaType, ErrorCatalog.Unauthorized,
+                ErrorCatalog.RateLimitedAddress, ErrorCatalog.RateLimitedEndpoint, ErrorCatalog.RateLimited);
+        app.MapPost("/v1/app/launch-tokens", CreateLaunchTokenAsync)
+            .RequireAuthorization(BrokerPolicies.Scope("app:launch-tokens:*"))
+            .WithTags("Apps")
+            .WithName("createAppLaunchToken")
+            .WithSummary("Create a launch token within the app's ceiling")
+            .WithDescription("The request, response and checks of POST /v1/admin/launch-tokens, with an app token, plus the app's ceiling: every scope asked for must be covered by the app's scopes. The launch token records the app.")
+            .ProducesErrors(ErrorCatalog.InvalidScopeFormat, ErrorCatalog.InvalidTtl, ErrorCatalog.ScopeViolation);
     }
 
-    private static async Task AuthenticateAsync(HttpContext context)
+    /// <summary>
+    /// Takes the raw request: the per-address limit comes before the body is read, the per-client one
+    /// needs the body's client_id, and both answer with <c>Retry-After</c>.
+    /// </summary>
+    private static async Task<Results<Ok<AppAuthResponse>, ProblemResult>> AuthenticateAsync(
+        HttpContext context, IOptions<BrokerOptions> options, TimeProvider time, AuditLog audit, AuditThrottle throttle, AppAuthLimiter limiter,
+        ClientSecrets secrets, IClientStore clients, TokenService tokens, CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
-        var time = services.GetRequiredService<TimeProvider>();
-        var audit = services.GetRequiredService<AuditLog>();
-        var throttle = services.GetRequiredService<AuditThrottle>();
         string address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
         // The per-address limit (shared with the other credential endpoints) is taken before the body
@@ -45,15 +63,14 @@ internal static class AppEndpoints
         if (await TokenExchangeEndpoints.LimitRequestAsync(context, "app_auth") is { } limited)
         {
             context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(context);
-            return;
+            return new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying");
         }
 
-        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.AppAuthRequest, options.MaxBodyBytes);
+        var body = await JsonBody.ReadAsync(context, BrokerJson.Default.AppAuthRequest, options.Value.MaxBodyBytes);
 
         // The per-client limit is taken before the secret is looked at; without a client_id, per address.
         string key = body.Value?.ClientId is { Length: > 0 and <= 128 } id ? "client:" + id : "ip:" + address;
-        using var lease = services.GetRequiredService<AppAuthLimiter>().Acquire(key);
+        using var lease = limiter.Acquire(key);
         if (!lease.IsAcquired)
         {
             int seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : 60;
@@ -61,29 +78,25 @@ internal static class AppEndpoints
             if (throttle.TryAcquire($"{AuditEventTypes.AppRateLimited} {address} {key}", out long suppressed))
             {
                 string shown = key.StartsWith("client:", StringComparison.Ordinal) ? "client:" + AuditRedaction.ClientId(key["client:".Length..]) : key;
-                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AppRateLimited, Tessera.Audit.AuditOutcomes.Denied, $"app auth rate limited | key={shown}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: context.RequestAborted);
+                await audit.RecordAsync(AuditDraft.Of(time, AuditEventTypes.AppRateLimited, Tessera.Audit.AuditOutcomes.Denied, $"app auth rate limited | key={shown}{AuditThrottle.Suffix(suppressed)}"), cancellationToken: cancellationToken);
             }
 
-            await new ProblemResult(ErrorCatalog.RateLimited, "rate limit exceeded, try again later", $"wait {seconds} second(s) before retrying").ExecuteAsync(context);
-            return;
+            return new ProblemResult(ErrorCatalog.RateLimited, "rate limit exceeded, try again later", $"wait {seconds} second(s) before retrying");
         }
 
         if (body.Failure is { } bad)
         {
-            await ProblemResult.From(bad).ExecuteAsync(context);
-            return;
+            return bad.ToResult();
         }
 
         var request = body.Value!;
         if (string.IsNullOrEmpty(request.ClientId) || string.IsNullOrEmpty(request.ClientSecret))
         {
-            await new ProblemResult(ErrorCatalog.InvalidRequest, "client_id and client_secret are required").ExecuteAsync(context);
-            return;
+            return new ProblemResult(ErrorCatalog.InvalidRequest, "client_id and client_secret are required");
         }
 
-        var secrets = services.GetRequiredService<ClientSecrets>();
         long now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var client = request.ClientId.Length <= 128 ? await services.GetRequiredService<IClientStore>().FindByClientIdAsync(request.ClientId, context.RequestAborted) : null;
+        var client = request.ClientId.Length <= 128 ? await clients.FindByClientIdAsync(request.ClientId, cancellationToken) : null;
 
         // Unknown id, wrong secret and deregistered app get the same answer (and the same hashing work).
         bool ok = client is not null ? secrets.Verify(client, request.ClientSecret, now) : secrets.Hash(request.ClientSecret).Length == 0;
@@ -95,35 +108,32 @@ internal static class AppEndpoints
                 var known = client is null ? AuditFragment.Empty : AuditFragment.Of($" | app_id={client.EntityId} | status={client.Status}");
                 await audit.RecordAsync(
                     AuditDraft.Of(time, AuditEventTypes.AppAuthFailed, Tessera.Audit.AuditOutcomes.Denied, $"app authentication failed | client_id={AuditRedaction.ClientId(request.ClientId)}{known}{AuditThrottle.Suffix(suppressed)}"),
-                    cancellationToken: context.RequestAborted);
+                    cancellationToken: cancellationToken);
             }
 
-            await new ProblemResult(ErrorCatalog.Unauthorized, "Authentication failed", "check the client_id and client_secret; a deregistered app cannot authenticate").ExecuteAsync(context);
-            return;
+            return new ProblemResult(ErrorCatalog.Unauthorized, "Authentication failed", "check the client_id and client_secret; a deregistered app cannot authenticate");
         }
 
-        var tokens = services.GetRequiredService<TokenService>();
         int ttl = tokens.ClampToCeiling(client.TokenTtl);
         var (token, claims) = tokens.Issue($"app:{client.EntityId}", [tokens.Issuer], AppScopes, ttl, clientId: client.ClientId, appId: client.EntityId);
         await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.AppAuthenticated, Tessera.Audit.AuditOutcomes.Success, $"app authenticated | app_id={client.EntityId} | jti={claims.JwtId}"),
-            cancellationToken: context.RequestAborted);
-        await Results.Json(new AppAuthResponse(token, ttl, "Bearer", AppScopes), BrokerJson.Default.AppAuthResponse).ExecuteAsync(context);
+            cancellationToken: cancellationToken);
+        return TypedResults.Ok(new AppAuthResponse(token, ttl, "Bearer", AppScopes));
     }
 
-    private static async Task CreateLaunchTokenAsync(HttpContext context)
+    private static async Task<Results<Created<LaunchTokenResponse>, ProblemResult>> CreateLaunchTokenAsync(
+        LaunchTokenBody body, HttpContext context, IClientStore clients, [AsParameters] LaunchTokenIssuer issuer, CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
         var claims = context.BearerClaims();
-
-        var app = claims.AppId is { } appId ? await services.GetRequiredService<IClientStore>().FindByEntityIdAsync(appId, context.RequestAborted) : null;
+        var app = claims.AppId is { } appId ? await clients.FindByEntityIdAsync(appId, cancellationToken) : null;
         if (app is null || app.Status != Tessera.Identity.ClientStatuses.Active)
         {
-            await new ProblemResult(ErrorCatalog.InsufficientScope, "app not found or deregistered").ExecuteAsync(context);
-            return;
+            return new ProblemResult(ErrorCatalog.InsufficientScope, "app not found or deregistered");
         }
 
-        await AdminEndpoints.IssueLaunchTokenAsync(context, claims.Subject, app.EntityId, ScopeSet.Of([.. app.Scopes]));
+        var (response, failure) = await issuer.IssueAsync(body, claims.Subject, app.EntityId, ScopeSet.Of([.. app.Scopes]), cancellationToken);
+        return response is null ? failure!.ToResult() : TypedResults.Created((string?)null, response);
     }
 }
 

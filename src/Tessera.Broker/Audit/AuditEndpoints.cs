@@ -1,9 +1,9 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Tessera.Audit;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Authorization;
@@ -18,111 +18,59 @@ internal static class AuditEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var audit = app.MapGroup("/v1/audit").RequireAuthorization(BrokerPolicies.Scope("admin:audit:*"));
-        audit.MapGet("/events", EventsAsync);
-        audit.MapGet("/export", ExportAsync);
+        var audit = app.MapGroup("/v1/audit").RequireAuthorization(BrokerPolicies.Scope("admin:audit:*")).WithTags("Audit");
+        audit.MapGet("/events", EventsAsync)
+            .WithName("auditEvents")
+            .WithSummary("Audit events, filtered and paged")
+            .WithDescription("Events matching every given filter, oldest first, with the total number of matches. Text filters are exact and an empty value is no filter; since and until are inclusive RFC 3339 date-times containing T (no offset means UTC). Not audited.")
+            .Produces<AuditEventPage>(StatusCodes.Status200OK, "application/json")
+            .ProducesErrors(ErrorCatalog.InvalidRequest);
+        audit.MapGet("/export", ExportAsync)
+            .WithName("auditExport")
+            .WithSummary("The whole audit chain as JSON Lines")
+            .WithDescription("One event per line in seq order, then one {\"checkpoint\": ...} line per signed checkpoint. The checkpoints are read before the events, so every checkpoint names an event in the export. Input for tessera audit verify --from-export. Audited.")
+            .Produces<string>(StatusCodes.Status200OK, "application/x-ndjson");
     }
 
-    private static async Task EventsAsync(HttpContext context)
+    private static async Task<Results<EventPageResult, ProblemResult>> EventsAsync(
+        IAuditStore store,
+        [FromQuery(Name = "agent_id")] string? agentId,
+        [FromQuery(Name = "task_id")] string? taskId,
+        [FromQuery(Name = "event_type")] string? eventType,
+        [FromQuery(Name = "outcome")] string? outcome,
+        [FromQuery(Name = "since")] string? since,
+        [FromQuery(Name = "until")] string? until,
+        [FromQuery(Name = "limit")] string? limit,
+        [FromQuery(Name = "offset")] string? offset,
+        CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var q = context.Request.Query;
-        var query = new AuditQuery
+        var (query, failure) = AuditValidation.CheckQuery(agentId, taskId, eventType, outcome, since, until, limit, offset);
+        if (failure is not null)
         {
-            AgentId = Text(q, "agent_id"),
-            TaskId = Text(q, "task_id"),
-            EventType = Text(q, "event_type"),
-            Outcome = Text(q, "outcome"),
-        };
-        string? problem = null;
-        if (q.TryGetValue("since", out var since) && !TryTime(since, out long sinceMs))
-        {
-            problem = "since must be an RFC 3339 time, for example 2026-01-31T12:00:00Z";
-        }
-        else if (q.ContainsKey("since"))
-        {
-            TryTime(since, out sinceMs);
-            query = query with { SinceMs = sinceMs };
+            return failure.ToResult();
         }
 
-        if (problem is null && q.TryGetValue("until", out var until))
-        {
-            if (TryTime(until, out long untilMs))
-            {
-                query = query with { UntilMs = untilMs };
-            }
-            else
-            {
-                problem = "until must be an RFC 3339 time, for example 2026-01-31T12:00:00Z";
-            }
-        }
-
-        if (problem is null && q.TryGetValue("limit", out var limit))
-        {
-            if (int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out int l) && l is >= 1 and <= 1000)
-            {
-                query = query with { Limit = l };
-            }
-            else
-            {
-                problem = "limit must be between 1 and 1000";
-            }
-        }
-
-        if (problem is null && q.TryGetValue("offset", out var offset))
-        {
-            if (int.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out int o))
-            {
-                query = query with { Offset = o };
-            }
-            else
-            {
-                problem = "offset must be a non-negative integer";
-            }
-        }
-
-        if (problem is not null)
-        {
-            await new ProblemResult(ErrorCatalog.InvalidRequest, problem).ExecuteAsync(context);
-            return;
-        }
-
-        var (events, total) = await services.GetRequiredService<IAuditStore>().QueryAsync(query, context.RequestAborted);
-        context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteStartArray("events");
-        foreach (var e in events)
-        {
-            WriteEvent(writer, e, withFields: true);
-        }
-
-        writer.WriteEndArray();
-        writer.WriteNumber("total", total);
-        writer.WriteNumber("offset", query.Offset);
-        writer.WriteNumber("limit", query.Limit);
-        writer.WriteEndObject();
+        var (events, total) = await store.QueryAsync(query, cancellationToken);
+        return new EventPageResult(events, total, query);
     }
 
-    private static async Task ExportAsync(HttpContext context)
+    /// <summary>Streams the chain page by page (JSON Lines), then the checkpoints.</summary>
+    private static async Task ExportAsync(HttpContext context, IAuditStore store, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var store = services.GetRequiredService<IAuditStore>();
-
         // Checkpoints are read before the events, so every event a checkpoint names is in the export.
-        var checkpoints = await store.ListCheckpointsAsync(context.RequestAborted);
-        await services.GetRequiredService<AuditLog>().RecordAsync(
-            AuditDraft.Of(services.GetRequiredService<TimeProvider>(), AuditEventTypes.AuditExported, Tessera.Audit.AuditOutcomes.Success, $"audit exported | checkpoints={checkpoints.Count}"),
-            cancellationToken: context.RequestAborted);
+        var checkpoints = await store.ListCheckpointsAsync(cancellationToken);
+        await audit.RecordAsync(
+            AuditDraft.Of(time, AuditEventTypes.AuditExported, Tessera.Audit.AuditOutcomes.Success, $"audit exported | checkpoints={checkpoints.Count}"),
+            cancellationToken: cancellationToken);
         context.Response.ContentType = "application/x-ndjson";
         var output = context.Response.Body;
         long after = 0;
         while (true)
         {
-            var page = await store.ReadAsync(after, 1000, context.RequestAborted);
+            var page = await store.ReadAsync(after, 1000, cancellationToken);
             foreach (var e in page)
             {
-                await WriteLineAsync(output, w => WriteEvent(w, e), context.RequestAborted);
+                await WriteLineAsync(output, w => WriteEvent(w, e), cancellationToken);
                 after = e.Sequence;
             }
 
@@ -134,7 +82,7 @@ internal static class AuditEndpoints
 
         foreach (var checkpoint in checkpoints)
         {
-            await WriteLineAsync(output, w => WriteCheckpoint(w, checkpoint), context.RequestAborted);
+            await WriteLineAsync(output, w => WriteCheckpoint(w, checkpoint), cancellationToken);
         }
     }
 
@@ -214,21 +162,25 @@ internal static class AuditEndpoints
         await output.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
     }
 
-    private static string? Text(IQueryCollection query, string name)
+    /// <summary>A page of events, written by hand event by event; described by <see cref="AuditEventPage"/>.</summary>
+    private sealed class EventPageResult(IReadOnlyList<AuditEvent> events, long total, AuditQuery query) : IResult
     {
-        string? value = query[name];
-        return string.IsNullOrEmpty(value) ? null : value;
-    }
-
-    private static bool TryTime(string? text, out long ms)
-    {
-        ms = 0;
-        if (text is null || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time) || !text.Contains('T', StringComparison.Ordinal))
+        public async Task ExecuteAsync(HttpContext context)
         {
-            return false;
-        }
+            context.Response.ContentType = "application/json";
+            await using var writer = new Utf8JsonWriter(context.Response.Body);
+            writer.WriteStartObject();
+            writer.WriteStartArray("events");
+            foreach (var e in events)
+            {
+                WriteEvent(writer, e, withFields: true);
+            }
 
-        ms = time.ToUnixTimeMilliseconds();
-        return true;
+            writer.WriteEndArray();
+            writer.WriteNumber("total", total);
+            writer.WriteNumber("offset", query.Offset);
+            writer.WriteNumber("limit", query.Limit);
+            writer.WriteEndObject();
+        }
     }
 }

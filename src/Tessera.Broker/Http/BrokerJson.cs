@@ -64,4 +64,8 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(Tessera.Broker.Credentials.CompatRequest))]
 [JsonSerializable(typeof(ProblemDocument))]
 [JsonSerializable(typeof(Tessera.Broker.Revocation.RevocationPageView))]
+[JsonSerializable(typeof(Tessera.Broker.Keys.JwksDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Keys.TesseraConfigurationDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Keys.KeyListDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Audit.AuditEventPage))]
 internal sealed partial class BrokerJson : JsonSerializerContext;

@@ -2,10 +2,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Tessera.Broker.Admin;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Authorization;
+using Tessera.Broker.Http;
 using Tessera.Keys;
 
 namespace Tessera.Broker.Keys;
@@ -15,24 +15,27 @@ internal static class KeyAdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var keys = app.MapGroup("/v1/admin/keys").RequireAuthorization(BrokerPolicies.Scope("admin:keys:*"));
-        keys.MapGet("", ListAsync);
-        keys.MapPost("/rotate", RotateAsync);
+        var keys = app.MapGroup("/v1/admin/keys").RequireAuthorization(BrokerPolicies.Scope("admin:keys:*")).WithTags("Keys");
+        keys.MapGet("", List)
+            .WithName("listKeys")
+            .WithSummary("The broker's signing keys")
+            .WithDescription("The active key first, then retiring keys with the time they leave the JWK set (the creation time of the key that replaced them plus the longest token lifetime); the mudraid profile's keys beside them.")
+            .Produces<KeyListDocument>(StatusCodes.Status200OK, "application/json");
+        keys.MapPost("/rotate", RotateAsync)
+            .WithName("rotateKey")
+            .WithSummary("Make a new signing key active")
+            .WithDescription("No body is read. Writes a new key of signing_alg to the key file before making it active, keeps the previous keys as retiring, drops those past retirement and announces the new ring on the revocation stream; the mudraid profile's key rotates with it. Answers the keys with previous_kid.")
+            .Produces<KeyListDocument>(StatusCodes.Status200OK, "application/json")
+            .ProducesErrors(Tessera.Errors.ErrorCatalog.InternalError);
     }
 
-    private static async Task ListAsync(HttpContext context)
-    {
-        await WriteKeysAsync(context, StatusCodes.Status200OK, null);
-    }
+    private static KeyListResult List(SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys) => new(ring, rotation, profileKeys, null);
 
-    private static async Task RotateAsync(HttpContext context)
+    private static async Task<KeyListResult> RotateAsync(SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys, TimeProvider time, AuditLog audit, CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var ring = services.GetRequiredService<SigningKeyRing>();
         string previous = ring.Active.KeyId;
-        string? previousProfile = services.GetRequiredService<ProfileKeys>().Separate?.Active.KeyId;
-        var (next, profile, profileFailure) = services.GetRequiredService<KeyRotation>().RotateAll();
-        var time = services.GetRequiredService<TimeProvider>();
+        string? previousProfile = profileKeys.Separate?.Active.KeyId;
+        var (next, profile, profileFailure) = rotation.RotateAll();
         string detail = $"signing key rotated | new_kid={next.KeyId} | previous_kid={previous} | alg={next.Algorithm.Name()}";
         if (profile is not null)
         {
@@ -44,41 +47,16 @@ internal static class KeyAdminEndpoints
             detail += " | profile_rotation=failed";
         }
 
-        await services.GetRequiredService<AuditLog>().RecordAsync(
+        await audit.RecordAsync(
             AuditDraft.Of(time, AuditEventTypes.KeyRotated, Tessera.Audit.AuditOutcomes.Success, detail),
-            cancellationToken: context.RequestAborted);
+            cancellationToken: cancellationToken);
         if (profileFailure is not null)
         {
             // The default key did rotate (and is recorded); the request still fails so the operator retries.
             throw new InvalidOperationException("the profile signing key could not be rotated", profileFailure);
         }
 
-        await WriteKeysAsync(context, StatusCodes.Status200OK, previous);
-    }
-
-    private static async Task WriteKeysAsync(HttpContext context, int status, string? previous)
-    {
-        var services = context.RequestServices;
-        var ring = services.GetRequiredService<SigningKeyRing>();
-        var rotation = services.GetRequiredService<KeyRotation>();
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("active_kid", ring.Active.KeyId);
-        if (previous is not null)
-        {
-            writer.WriteString("previous_kid", previous);
-        }
-
-        WriteRing(writer, "keys", ring.All, rotation.RetiresAt);
-        if (services.GetRequiredService<ProfileKeys>().Separate is { } profile)
-        {
-            // The mudraid profile's RS256 keys, published beside the default ones and rotated with them.
-            WriteRing(writer, "profile_keys", profile.All, rotation.ProfileRetiresAt);
-        }
-
-        writer.WriteEndObject();
+        return new KeyListResult(ring, rotation, profileKeys, previous);
     }
 
     private static void WriteRing(Utf8JsonWriter writer, string name, IReadOnlyList<SigningKey> all, Func<int, DateTimeOffset?> retiresAt)
@@ -100,5 +78,34 @@ internal static class KeyAdminEndpoints
         }
 
         writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// The signing keys, written by hand (optional members left out; <c>previous_kid</c> after a rotation);
+    /// described by <see cref="KeyListDocument"/>.
+    /// </summary>
+    private sealed class KeyListResult(SigningKeyRing ring, KeyRotation rotation, ProfileKeys profileKeys, string? previous) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            await using var writer = new Utf8JsonWriter(context.Response.Body);
+            writer.WriteStartObject();
+            writer.WriteString("active_kid", ring.Active.KeyId);
+            if (previous is not null)
+            {
+                writer.WriteString("previous_kid", previous);
+            }
+
+            WriteRing(writer, "keys", ring.All, rotation.RetiresAt);
+            if (profileKeys.Separate is { } profile)
+            {
+                // The mudraid profile's RS256 keys, published beside the default ones and rotated with them.
+                WriteRing(writer, "profile_keys", profile.All, rotation.ProfileRetiresAt);
+            }
+
+            writer.WriteEndObject();
+        }
     }
 }
