@@ -26,7 +26,6 @@ internal static class AdminEndpoints
         app.MapPost("/v1/admin/auth", AuthenticateAsync)
             .RequireRateLimiting(AdminAuthRateLimitPolicy)
             .AllowAnonymous()
-            .LeaveContentTypeToTheBodyReader()
             .WithTags("Admin")
             .WithName("adminAuth")
             .WithSummary("Exchange the admin secret for an admin token")

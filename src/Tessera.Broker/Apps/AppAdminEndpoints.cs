@@ -23,7 +23,7 @@ internal static class AppAdminEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var apps = app.MapGroup("/v1/admin/apps").RequireAuthorization(BrokerPolicies.Scope("admin:apps:*")).WithTags("Apps").LeaveContentTypeToTheBodyReader();
+        var apps = app.MapGroup("/v1/admin/apps").RequireAuthorization(BrokerPolicies.Scope("admin:apps:*")).WithTags("Apps");
         apps.MapPost("", CreateAsync)
             .WithName("createApp")
             .WithSummary("Register an app")

@@ -34,7 +34,6 @@ internal static class AppEndpoints
             .WithSummary("App login with client id and secret")
             .WithDescription("Exchanges an app's client_id and client_secret (the current one, or the previous one within its grace window) for an app token carrying the app scopes, valid for the app's token_ttl capped at max_ttl. Limited per address before the body is read, then per client_id. App tokens are not renewable.")
             .Accepts<AppAuthRequest>("application/json")
-            .LeaveContentTypeToTheBodyReader()
             .Produces<AppAuthResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesErrors(
                 ErrorCatalog.InvalidRequest, ErrorCatalog.PayloadTooLarge, ErrorCatalog.UnsupportedMediaType, ErrorCatalog.Unauthorized,

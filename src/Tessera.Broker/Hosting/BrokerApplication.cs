@@ -306,6 +306,7 @@ public static class BrokerApplication
         // before any handler runs (endpoints without a RequestBody<T> parameter get no filter).
         var api = app.MapGroup("");
         api.AddEndpointFilterFactory(RequestBodyFilter.Factory);
+        api.LeaveContentTypeToTheBodyReader();
         AdminEndpoints.Map(api);
         RegistrationEndpoints.Map(api);
         TokenEndpoints.Map(api);

@@ -26,7 +26,7 @@ internal static class PlatformAdminEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var platforms = app.MapGroup("/v1/admin/platforms").RequireAuthorization(BrokerPolicies.Scope("admin:platforms:*")).WithTags("Platforms").LeaveContentTypeToTheBodyReader();
+        var platforms = app.MapGroup("/v1/admin/platforms").RequireAuthorization(BrokerPolicies.Scope("admin:platforms:*")).WithTags("Platforms");
         platforms.MapPost("", CreateAsync)
             .WithName("createPlatform")
             .WithSummary("Register a platform")

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Metadata;
 
-namespace Tessera.Broker.Admin;
+namespace Tessera.Broker.Http;
 
 /// <summary>
 /// Keeps the broker's own Content-Type refusal on endpoints with a JSON request body. Routing's
