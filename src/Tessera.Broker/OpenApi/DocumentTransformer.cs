@@ -20,6 +20,26 @@ internal sealed class DocumentTransformer : IOpenApiDocumentTransformer
     /// <summary>The component name of <see cref="ProblemDocument"/>.</summary>
     public const string ProblemSchema = "ProblemDocument";
 
+    /// <summary>One line per tag (an endpoint's feature folder), shown above its operations.</summary>
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Admin"] = "The admin token (from the admin secret) and launch tokens for agents that register themselves.",
+        ["Agents"] = "The agent inventory: every agent of either kind, its grants, and its lifecycle (suspend, unsuspend, revoke).",
+        ["Apps"] = "Apps: clients that mint launch tokens for their own agents within a ceiling the operator sets.",
+        ["Audit"] = "The hash-chained audit log: query, export and verification.",
+        ["Credentials"] = "Agents with standing credentials exchange them for tokens (OAuth 2.0 client credentials).",
+        ["Delegation"] = "An agent hands a narrower token to another agent; the chain is recorded in the token.",
+        ["Documentation"] = "This document and the error reference.",
+        ["Enforcement"] = "Platforms report what their verifiers allowed and refused.",
+        ["Health"] = "Liveness, storage health and Prometheus metrics.",
+        ["Keys"] = "The signing keys: the published JWKS, the broker metadata, and rotation.",
+        ["MudraID compatibility"] = "The endpoints MudraID's SDKs call, answered the MudraID way.",
+        ["Platforms"] = "The APIs agents call: hostnames, scopes, route rules (the scopes file), platform credentials.",
+        ["Registration"] = "An agent proves a launch token and an Ed25519 key and receives its identity and first token.",
+        ["Revocation"] = "Revoking tokens, agents, tasks and chains, and the feed verifiers follow.",
+        ["Tokens"] = "Validating, renewing and releasing agent tokens.",
+    };
+
     public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         document.Info = new OpenApiInfo
@@ -62,6 +82,11 @@ internal sealed class DocumentTransformer : IOpenApiDocumentTransformer
 
         if (document.Tags is { Count: > 0 } tags)
         {
+            foreach (var tag in tags)
+            {
+                tag.Description ??= TagDescriptions.GetValueOrDefault(tag.Name ?? "");
+            }
+
             document.Tags = new HashSet<OpenApiTag>(tags.OrderBy(t => t.Name, StringComparer.Ordinal));
         }
     }
