@@ -63,4 +63,7 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Tessera.Broker.Credentials.CompatRequest))]
 [JsonSerializable(typeof(ProblemDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.OAuthErrorDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.OAuthTokenDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.TokenRequestDocument))]
 internal sealed partial class BrokerJson : JsonSerializerContext;
