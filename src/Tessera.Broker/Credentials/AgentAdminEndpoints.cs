@@ -38,7 +38,8 @@ internal static class AgentAdminEndpoints
             .WithName("listAgents")
             .WithSummary("The agent inventory (both kinds)")
             .WithDescription("Every agent, whichever way it authenticates (registered by a launch token, or with standing credentials), ordered by creation then agent id, revoked ones included, filtered, searched and paged by an opaque cursor. Never shows a secret. Not audited.")
-            .ProducesErrors(ErrorCatalog.InvalidRequest);
+            .ProducesErrors(ErrorCatalog.InvalidRequest)
+            .DocumentsQueryAsSingleStrings();
         agents.MapGet("/{id}", GetAsync)
             .WithName("getAgent")
             .WithSummary("Show one agent of either kind")

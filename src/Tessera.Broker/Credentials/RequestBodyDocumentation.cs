@@ -5,10 +5,11 @@ using Microsoft.OpenApi;
 namespace Tessera.Broker.Credentials;
 
 /// <summary>
-/// Describes, in the OpenAPI document only, a request body an endpoint reads by hand (after its own
-/// rate limit, or only when no <c>Authorization</c> header is sent). Unlike <c>Accepts&lt;T&gt;</c>, it adds no
+/// OpenAPI-only descriptions for endpoints of this folder that bind by hand. A request body read by hand
+/// (after the endpoint's own rate limit, or only when no <c>Authorization</c> header is sent) is
+/// described without <c>Accepts&lt;T&gt;</c>, which would add
 /// accepts metadata, so routing never refuses a content type on its own: the endpoint keeps its
-/// own refusals and their shapes.
+/// own refusals and their shapes. Query parameters bound as <c>StringValues</c> are described as strings.
 /// </summary>
 internal static class RequestBodyDocumentation
 {
@@ -24,5 +25,24 @@ internal static class RequestBodyDocumentation
             }
 
             operation.RequestBody = body;
+        });
+
+    /// <summary>
+    /// Documents every query parameter as one string: they are bound as <c>StringValues</c> only so that a
+    /// repeated one can be refused by name, which the document would otherwise show as an array.
+    /// </summary>
+    public static TBuilder DocumentsQueryAsSingleStrings<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer((operation, context, cancellationToken) =>
+        {
+            foreach (var parameter in operation.Parameters ?? [])
+            {
+                if (parameter is OpenApiParameter { In: ParameterLocation.Query } query)
+                {
+                    query.Schema = new OpenApiSchema { Type = JsonSchemaType.String };
+                }
+            }
+
+            return Task.CompletedTask;
         });
 }
