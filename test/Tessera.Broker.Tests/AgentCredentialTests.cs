@@ -54,6 +54,16 @@ public sealed class AgentCredentialTests(SharedCredentialBroker shared) : IClass
     }
 
     [Fact]
+    public async Task Create_Answers201AsJsonWithoutLocation_WhenRequestIsValid()
+    {
+        var response = await Broker.AdminAsync(HttpMethod.Post, "/v1/admin/agents", new JsonObject { ["name"] = UniqueId("headers-bot") }, await shared.AdminTokenAsync());
+
+        Assert.Equal(201, (int)response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
     public async Task Create_Returns409Conflict_WhenNameIsTaken()
     {
         string admin = await shared.AdminTokenAsync();

@@ -112,4 +112,53 @@ public sealed class JsonWebKeySetTests
         node["kid"] = kid;
         return node.ToJsonString();
     }
+
+    [Fact]
+    public void TrySelect_ReturnsTheKeyOfTheKid_WhenItIsUniqueAndOfTheAlgorithm()
+    {
+        using var ed = SigningKey.Generate(SigningAlgorithm.EdDSA, TestKeys.CreatedAt);
+        using var es = SigningKey.Generate(SigningAlgorithm.ES256, TestKeys.CreatedAt);
+        var set = Jwt.ParseJson($$"""{"keys":[{{Jwt.JwkJson(ed.PublicKey)}},{{Jwt.JwkJson(es.PublicKey)}}]}""");
+
+        Assert.True(JsonWebKeySet.TrySelect(set, es.KeyId, SigningAlgorithm.ES256, out var key));
+        using (key)
+        {
+            Assert.Equal(es.KeyId, key.KeyId);
+        }
+
+        Assert.False(JsonWebKeySet.TrySelect(set, es.KeyId, SigningAlgorithm.EdDSA, out key));
+        Assert.Null(key);
+        Assert.False(JsonWebKeySet.TrySelect(set, "unknown", SigningAlgorithm.ES256, out key));
+        Assert.False(JsonWebKeySet.TrySelect(set, null, SigningAlgorithm.ES256, out key));
+    }
+
+    [Fact]
+    public void TrySelect_ReturnsTheOnlyKey_WhenNoKidIsGiven()
+    {
+        using var ed = SigningKey.Generate(SigningAlgorithm.EdDSA, TestKeys.CreatedAt);
+        var set = Jwt.ParseJson($$"""{"keys":[{{Jwt.JwkJson(ed.PublicKey)}}]}""");
+
+        Assert.True(JsonWebKeySet.TrySelect(set, null, SigningAlgorithm.EdDSA, out var key));
+        key.Dispose();
+        Assert.False(JsonWebKeySet.TrySelect(set, null, SigningAlgorithm.RS256, out _));
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"keys\":[]}")]
+    [InlineData("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"k\",\"k\":\"AAAA\"}]}")]
+    public void TrySelect_ReturnsFalse_WhenNoUsableKeyIsSelected(string json)
+    {
+        Assert.False(JsonWebKeySet.TrySelect(Jwt.ParseJson(json), "k", SigningAlgorithm.EdDSA, out var key));
+        Assert.Null(key);
+    }
+
+    [Fact]
+    public void TrySelect_ReturnsFalse_WhenTwoMembersShareTheKid()
+    {
+        using var ed = SigningKey.Generate(SigningAlgorithm.EdDSA, TestKeys.CreatedAt);
+        string jwk = Jwt.JwkJson(ed.PublicKey);
+
+        Assert.False(JsonWebKeySet.TrySelect(Jwt.ParseJson($$"""{"keys":[{{jwk}},{{jwk}}]}"""), ed.KeyId, SigningAlgorithm.EdDSA, out _));
+    }
 }

@@ -2,8 +2,10 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Primitives;
+using Tessera.Identity;
 using Tessera.Broker.Apps;
 using Tessera.Broker.Http;
 using Tessera.Errors;
@@ -23,29 +25,31 @@ internal static class AgentInventoryList
 
     private const int MaxFilterLength = 256;
 
-    public static async Task ListAsync(HttpContext context)
+    /// <summary>One page of the inventory.</summary>
+    public static async Task<Results<Ok<AgentListResponse>, ProblemResult>> ListAsync(
+        [AsParameters] AgentInventoryParameters parameters, IAgentInventory inventory, CancellationToken cancellationToken)
     {
-        if (Parse(context.Request.Query, out var query) is { } problem)
+        if (Parse(parameters, out var query) is { } problem)
         {
-            await new ProblemResult(ErrorCatalog.InvalidRequest, problem).ExecuteAsync(context);
-            return;
+            return new ProblemResult(ErrorCatalog.InvalidRequest, problem);
         }
 
-        var page = await context.RequestServices.GetRequiredService<IAgentInventory>().ListAsync(query, context.RequestAborted);
+        var page = await inventory.ListAsync(query, cancellationToken);
         var items = page.Agents.Select(Item).ToArray();
         string? next = page.Next is { } position ? EncodeCursor(position) : null;
-        await Results.Json(new AgentListResponse(items, page.Total, next), BrokerJson.Default.AgentListResponse).ExecuteAsync(context);
+        return TypedResults.Ok(new AgentListResponse(items, page.Total, next));
     }
 
     /// <summary>Reads the query string; returns the problem detail naming the bad parameter, or null.</summary>
-    internal static string? Parse(IQueryCollection q, out AgentInventoryQuery query)
+    internal static string? Parse(AgentInventoryParameters q, out AgentInventoryQuery query)
     {
         query = new AgentInventoryQuery();
         string?[] values = new string?[6];
-        string[] names = ["kind", "status", "app_id", "orch_id", "task_id", "search"];
-        for (int i = 0; i < names.Length; i++)
+        (string Name, StringValues? Given)[] filters =
+            [("kind", q.Kind), ("status", q.Status), ("app_id", q.AppId), ("orch_id", q.OrchId), ("task_id", q.TaskId), ("search", q.Search)];
+        for (int i = 0; i < filters.Length; i++)
         {
-            if (Single(q, names[i], out values[i]) is { } problem)
+            if (Single(filters[i].Given, filters[i].Name, out values[i]) is { } problem)
             {
                 return problem;
             }
@@ -56,13 +60,13 @@ internal static class AgentInventoryList
             return "invalid kind: use registered or credential";
         }
 
-        if (values[1] is { } status && status is not ("active" or "suspended" or "revoked"))
+        if (values[1] is { } status && status is not (AgentStatuses.Active or AgentStatuses.Suspended or AgentStatuses.Revoked))
         {
             return "invalid status: use active, suspended or revoked";
         }
 
         int limit = DefaultLimit;
-        if (Single(q, "limit", out string? limitText) is { } limitProblem)
+        if (Single(q.Limit, "limit", out string? limitText) is { } limitProblem)
         {
             return limitProblem;
         }
@@ -72,7 +76,7 @@ internal static class AgentInventoryList
             return $"invalid limit: an integer from 1 to {MaxLimit}";
         }
 
-        if (Single(q, "cursor", out string? cursorText) is { } cursorProblem)
+        if (Single(q.Cursor, "cursor", out string? cursorText) is { } cursorProblem)
         {
             return cursorProblem;
         }
@@ -97,10 +101,10 @@ internal static class AgentInventoryList
     }
 
     /// <summary>An absent parameter is null; present, it must be given once, non-empty and short.</summary>
-    private static string? Single(IQueryCollection q, string name, out string? value)
+    private static string? Single(StringValues? sent, string name, out string? value)
     {
         value = null;
-        if (!q.TryGetValue(name, out StringValues given))
+        if (sent is not { Count: > 0 } given)
         {
             return null;
         }
@@ -156,8 +160,8 @@ internal static class AgentInventoryList
         return new AgentListItem(
             e.Kind, e.AgentId, c?.ClientId, e.Name, e.Status, Empty(e.AppId), Empty(e.OrchId), Empty(e.TaskId),
             AppAdminEndpoints.Rfc3339(e.CreatedAtMs), null,
-            c?.Owner, c is null ? null : AgentAdminEndpoints.ReadMetadata(c.MetadataJson), c?.StatusReason, c?.TokenTtl,
-            c is null ? null : AgentAdminEndpoints.Method(c), c is null ? null : AgentAdminEndpoints.KeyIds(c.Jwks),
+            c?.Owner, c is null ? null : AgentViews.ReadMetadata(c.MetadataJson), c?.StatusReason, c?.TokenTtl,
+            c is null ? null : AgentViews.Method(c), c is null ? null : AgentViews.KeyIds(c.Jwks),
             c is null ? null : [.. e.Grants.Select(g => new GrantView(g.PlatformId, [.. g.Scopes], AppAdminEndpoints.Rfc3339(g.UpdatedAtMs)))],
             c?.ConsecutiveDenials, c is null ? null : AppAdminEndpoints.Rfc3339(c.UpdatedAtMs),
             c?.PreviousValidUntilMs is { } until ? AppAdminEndpoints.Rfc3339(until) : null);
@@ -165,3 +169,25 @@ internal static class AgentInventoryList
 
     private static string? Empty(string value) => value.Length == 0 ? null : value;
 }
+
+/// <summary>
+/// The query of <c>GET /v1/admin/agents</c>, each parameter as sent: given once at most, checked by
+/// <see cref="AgentInventoryList.Parse"/> (a repeated or empty one is refused by name).
+/// </summary>
+/// <param name="Kind"><c>registered</c> or <c>credential</c>.</param>
+/// <param name="Status"><c>active</c>, <c>suspended</c> or <c>revoked</c>.</param>
+/// <param name="AppId">Only agents of this app.</param>
+/// <param name="OrchId">Only agents of this orchestration.</param>
+/// <param name="TaskId">Only agents of this task.</param>
+/// <param name="Search">Part of the agent id, name or key id (case-insensitive).</param>
+/// <param name="Limit">Page size, 1 to 500 (default 100).</param>
+/// <param name="Cursor"><c>next_cursor</c> of the previous page.</param>
+internal readonly record struct AgentInventoryParameters(
+    [FromQuery(Name = "kind")] StringValues? Kind,
+    [FromQuery(Name = "status")] StringValues? Status,
+    [FromQuery(Name = "app_id")] StringValues? AppId,
+    [FromQuery(Name = "orch_id")] StringValues? OrchId,
+    [FromQuery(Name = "task_id")] StringValues? TaskId,
+    [FromQuery(Name = "search")] StringValues? Search,
+    [FromQuery(Name = "limit")] StringValues? Limit,
+    [FromQuery(Name = "cursor")] StringValues? Cursor);

@@ -15,16 +15,22 @@ namespace Tessera.Broker.Credentials;
 /// </summary>
 internal static class AgentSuspension
 {
+    /// <summary>The same as the overload below, with its services taken from <paramref name="services"/>.</summary>
+    public static Task RevokeOutstandingTokensAsync(IServiceProvider services, ClientRecord agent, string reason, CancellationToken cancellationToken) =>
+        RevokeOutstandingTokensAsync(
+            services.GetRequiredService<RevocationList>(), services.GetRequiredService<TokenService>(), services.GetRequiredService<IOptions<BrokerOptions>>().Value,
+            services.GetRequiredService<TimeProvider>(), agent, reason, cancellationToken);
+
     /// <summary>
     /// Puts the suspended agent on the feed until the tokens it could hold have expired: its token
     /// lifetime (or the exchange default, whichever is longer, under the ceiling), plus the leeway.
     /// </summary>
-    public static Task RevokeOutstandingTokensAsync(IServiceProvider services, ClientRecord agent, string reason, CancellationToken cancellationToken)
+    public static Task RevokeOutstandingTokensAsync(
+        RevocationList revocations, TokenService tokens, BrokerOptions options, TimeProvider time, ClientRecord agent, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        var options = services.GetRequiredService<IOptions<BrokerOptions>>().Value;
-        int lifetime = services.GetRequiredService<TokenService>().ClampToCeiling(Math.Max(agent.TokenTtl, options.ExchangeTtl));
-        long expires = services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(lifetime).ToUnixTimeMilliseconds();
-        return services.GetRequiredService<RevocationList>().RevokeAsync(RevocationLevel.Agent, agent.EntityId, "suspended: " + reason, expires, cancellationToken);
+        int lifetime = tokens.ClampToCeiling(Math.Max(agent.TokenTtl, options.ExchangeTtl));
+        long expires = time.GetUtcNow().AddSeconds(lifetime).ToUnixTimeMilliseconds();
+        return revocations.RevokeAsync(RevocationLevel.Agent, agent.EntityId, "suspended: " + reason, expires, cancellationToken);
     }
 }

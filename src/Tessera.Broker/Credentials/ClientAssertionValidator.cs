@@ -105,8 +105,8 @@ internal sealed class ClientAssertionValidator(IClientStore clients, IAssertionR
             }
 
             string? kid = Str(h, "kid");
-            using var key = FindKey(client.Jwks, kid);
-            if (key is null || SigningAlgorithms.Name(key.Algorithm) != alg)
+            using var key = FindKey(client.Jwks, kid, alg);
+            if (key is null)
             {
                 return Fail("no registered key of the client matches the assertion's kid and alg");
             }
@@ -157,24 +157,21 @@ internal sealed class ClientAssertionValidator(IClientStore clients, IAssertionR
         return false;
     }
 
-    /// <summary>The client's key named by <paramref name="kid"/> (or its only key when the header names none).</summary>
-    internal static VerificationKey? FindKey(string jwks, string? kid)
+    /// <summary>
+    /// The client's key named by <paramref name="kid"/> (or its only key when the header names none), of
+    /// <paramref name="alg"/>; null when no single registered key qualifies.
+    /// </summary>
+    internal static VerificationKey? FindKey(string jwks, string? kid, string alg)
     {
+        if (!SigningAlgorithms.TryParse(alg, out var algorithm))
+        {
+            return null;
+        }
+
         try
         {
             using var doc = JsonDocument.Parse(jwks);
-            if (!doc.RootElement.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
-            {
-                return null;
-            }
-
-            var candidates = keys.EnumerateArray().Where(k => kid is null || (k.ValueKind == JsonValueKind.Object && Str(k, "kid") == kid)).ToList();
-            if (candidates.Count != 1)
-            {
-                return null;
-            }
-
-            return VerificationKey.TryFromJwk(candidates[0], out var key, out _) ? key : null;
+            return JsonWebKeySet.TrySelect(doc.RootElement, kid, algorithm, out var key) ? key : null;
         }
         catch (JsonException)
         {

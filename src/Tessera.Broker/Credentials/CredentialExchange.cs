@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Tessera.Identity;
+using Tessera.Audit;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Tokens;
@@ -35,9 +37,9 @@ internal sealed class CredentialExchange(
     {
         ArgumentNullException.ThrowIfNull(agent);
         return agent.Kind != AgentKind ? ExchangeResult.Fail(ErrorCatalog.InvalidClient, "client authentication failed")
-            : agent.Status == "revoked" ? ExchangeResult.Fail(ErrorCatalog.AgentRevoked, "agent has been revoked")
-            : agent.Status == "suspended" ? ExchangeResult.Fail(ErrorCatalog.AgentSuspended, $"agent is suspended: {agent.StatusReason}")
-            : agent.Status != "active" ? ExchangeResult.Fail(ErrorCatalog.InvalidClient, "client authentication failed")
+            : agent.Status == AgentStatuses.Revoked ? ExchangeResult.Fail(ErrorCatalog.AgentRevoked, "agent has been revoked")
+            : agent.Status == AgentStatuses.Suspended ? ExchangeResult.Fail(ErrorCatalog.AgentSuspended, $"agent is suspended: {agent.StatusReason}")
+            : agent.Status != AgentStatuses.Active ? ExchangeResult.Fail(ErrorCatalog.InvalidClient, "client authentication failed")
             : null;
     }
 
@@ -49,7 +51,7 @@ internal sealed class CredentialExchange(
         if (result.Error is { } error)
         {
             await audit.RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, "denied", $"token exchange refused | code={error.Code} | {result.Detail} | key_id={agent.ClientId} | resource={resourceText} | method={method}", agent.EntityId, resource: result.Platform?.PlatformId),
+                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, AuditOutcomes.Denied, $"token exchange refused | code={error.Code} | {result.Detail} | key_id={agent.ClientId} | resource={resourceText} | method={method}", agent.EntityId, resource: result.Platform?.PlatformId),
                 cancellationToken: cancellationToken);
             return result;
         }
@@ -57,7 +59,7 @@ internal sealed class CredentialExchange(
         var claims = result.Claims!;
         metrics.TokenIssued(claims.Scope);
         await audit.RecordAsync(
-            AuditDraft.Of(time, AuditEventTypes.TokenExchanged, "success", $"token exchanged | platform_id={result.Platform!.PlatformId} | jti={claims.JwtId} | scope={string.Join(' ', claims.Scope)} | ttl={result.ExpiresIn} | key_id={agent.ClientId} | method={method}", agent.EntityId, resource: result.Platform.PlatformId),
+            AuditDraft.Of(time, AuditEventTypes.TokenExchanged, AuditOutcomes.Success, $"token exchanged | platform_id={result.Platform!.PlatformId} | jti={claims.JwtId} | scope={string.Join(' ', claims.Scope)} | ttl={result.ExpiresIn} | key_id={agent.ClientId} | method={method}", agent.EntityId, resource: result.Platform.PlatformId),
             cancellationToken: cancellationToken);
         return result;
     }

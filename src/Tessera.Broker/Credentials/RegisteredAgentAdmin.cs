@@ -1,9 +1,7 @@
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Tessera.Identity;
+using Tessera.Audit;
 using Tessera.Broker.Admin;
-using Tessera.Broker.Apps;
 using Tessera.Broker.Audit;
-using Tessera.Broker.Http;
 using Tessera.Broker.Revocation;
 using Tessera.Errors;
 using Tessera.Storage.Agents;
@@ -20,55 +18,47 @@ namespace Tessera.Broker.Credentials;
 internal static class RegisteredAgentAdmin
 {
     /// <summary>The registered agent named by the route's <c>{id}</c>, or null (a key id never names one).</summary>
-    public static async Task<AgentRecord?> FindAsync(HttpContext context)
+    public static async Task<AgentRecord?> FindAsync(IAgentStore agents, string id, CancellationToken cancellationToken)
     {
-        string id = context.Request.RouteValues["id"] as string ?? "";
         if (id.Length > 2048 || id.StartsWith("tsr_kid_", StringComparison.Ordinal))
         {
             return null;
         }
 
-        return await context.RequestServices.GetRequiredService<IAgentStore>().FindAsync(Uri.UnescapeDataString(id), context.RequestAborted);
+        return await agents.FindAsync(Uri.UnescapeDataString(id), cancellationToken);
     }
 
-    public static Task WriteViewAsync(HttpContext context, AgentRecord a) =>
-        Results.Json(
-            new RegisteredAgentView(
-                AgentInventoryKinds.Registered, a.AgentId, null, a.AgentName, a.Status,
-                a.AppId.Length == 0 ? null : a.AppId, a.OrchId, a.TaskId, [.. a.Scope], [.. a.Audience], a.MaxTtl,
-                AppAdminEndpoints.Rfc3339(a.CreatedAtMs), null),
-            BrokerJson.Default.RegisteredAgentView).ExecuteAsync(context);
-
     /// <summary>
-    /// The status change of <see cref="AgentAdminEndpoints"/> for a registered agent: idempotent
-    /// when already there, a conflict when it cannot get there (revocation is permanent).
+    /// The status change of <see cref="AgentLifecycle.TransitionAsync"/> for a registered agent:
+    /// idempotent when already there, a conflict when it cannot get there (revocation is permanent).
+    /// The agent as stored afterwards.
     /// </summary>
-    public static async Task TransitionAsync(HttpContext context, AgentRecord agent, string[] from, string to, string auditType, string reason)
+    public static async Task<(AgentRecord? Agent, Failure? Failure)> TransitionAsync(
+        AdminRequest s, IAgentStore agents, RevocationList revocations, AgentRecord agent, AgentTransition transition, string reason, CancellationToken cancellationToken)
     {
-        var s = AdminRequest.For(context);
+        string to = transition.To;
         if (agent.Status != to)
         {
             // Read, check, then write: the store has no compare-and-set for registered agents yet;
             // a revocation racing an unsuspend still leaves the feed entry, which ends every token.
-            if (!from.Contains(agent.Status, StringComparer.Ordinal)
-                || !await context.RequestServices.GetRequiredService<IAgentStore>().SetStatusAsync(agent.AgentId, to, context.RequestAborted))
+            if (!transition.From.Contains(agent.Status, StringComparer.Ordinal)
+                || !await agents.SetStatusAsync(agent.AgentId, to, cancellationToken))
             {
-                await new ProblemResult(ErrorCatalog.Conflict, $"agent is {agent.Status} and cannot become {to}", agent.Status == "revoked" ? "revocation is permanent; register a new agent" : null).ExecuteAsync(context);
-                return;
+                return (null, new Failure(ErrorCatalog.Conflict, $"agent is {agent.Status} and cannot become {to}", agent.Status == AgentStatuses.Revoked ? "revocation is permanent; register a new agent" : null));
             }
 
-            if (to is "revoked" or "suspended")
+            if (to is AgentStatuses.Revoked or AgentStatuses.Suspended)
             {
                 long expires = s.Time.GetUtcNow().AddSeconds(s.Options.LongestTokenLifetimeSeconds).ToUnixTimeMilliseconds();
-                await context.RequestServices.GetRequiredService<RevocationList>().RevokeAsync(
-                    RevocationLevel.Agent, agent.AgentId, to == "suspended" ? "suspended: " + reason : reason, expires, context.RequestAborted);
+                await revocations.RevokeAsync(
+                    RevocationLevel.Agent, agent.AgentId, to == AgentStatuses.Suspended ? "suspended: " + reason : reason, expires, cancellationToken);
             }
 
             await s.Audit.RecordAsync(
-                AuditDraft.Of(s.Time, auditType, "success", $"agent {to} | kind=registered | reason={reason.Replace('|', '/')}", agent.AgentId, agent.TaskId, agent.OrchId),
-                cancellationToken: context.RequestAborted);
+                AuditDraft.Of(s.Time, transition.AuditType, AuditOutcomes.Success, $"agent {to} | kind=registered | reason={reason.Replace('|', '/')}", agent.AgentId, agent.TaskId, agent.OrchId),
+                cancellationToken: cancellationToken);
         }
 
-        await WriteViewAsync(context, (await context.RequestServices.GetRequiredService<IAgentStore>().FindAsync(agent.AgentId, context.RequestAborted))!);
+        return ((await agents.FindAsync(agent.AgentId, cancellationToken))!, null);
     }
 }

@@ -1,12 +1,11 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Tessera.Audit;
 using Tessera.Broker.Audit;
 using Tessera.Broker.Configuration;
 using Tessera.Broker.Http;
@@ -18,105 +17,73 @@ namespace Tessera.Broker.Credentials;
 /// <summary>
 /// <c>POST /v1/token</c> (OAuth 2.0 client credentials, RFC 6749 4.4, with RFC 8707 <c>resource</c>
 /// and RFC 7523 client assertions) and <c>POST /v1/platforms/me</c> (an agent's platforms, so an SDK
-/// can route by host).
+/// can route by host). The handlers take the limits and read the request; the checks are
+/// <see cref="TokenExchangeValidation"/>'s, the work <see cref="TokenExchangeService"/>'s.
 /// </summary>
 internal static class TokenExchangeEndpoints
 {
+    private const string Tag = "Credentials";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         // RFC 6749 section 2.3: the token endpoint authenticates the client itself (HTTP Basic, the
         // form's client_id and client_secret, or a client assertion), after the per-address limiter,
         // and answers with OAuth errors; so does its companion listing the agent's platforms.
-        app.MapPost("/v1/token", TokenAsync).AllowAnonymous();
-        app.MapPost("/v1/platforms/me", MyPlatformsAsync).AllowAnonymous();
+        app.MapPost("/v1/token", TokenAsync).AllowAnonymous()
+            .WithName("tokenExchange")
+            .WithSummary("Exchange agent credentials for a platform token (OAuth 2.0 client credentials)")
+            .WithDescription("grant_type=client_credentials with exactly one client authentication: HTTP Basic (key_id:secret), client_id and client_secret in the body, or a private_key_jwt client assertion (RFC 7523). resource (RFC 8707) names the platform by id or by a URL whose host it serves; it may be left out when the agent holds one grant. scope narrows the grant; none asks for all of it. The token's audience is that platform alone. Parameters come as a form or a JSON object of strings, each at most once. Errors are OAuth errors (RFC 6749 5.2) with Tessera's error_code; rate limited per address, per agent and per platform. Audited: token_exchanged, token_exchange_failed.")
+            .WithTags(Tag)
+            .DocumentsRequestBody<TokenRequestDocument, RouteHandlerBuilder>(required: true, "application/x-www-form-urlencoded", "application/json");
+        app.MapPost("/v1/platforms/me", MyPlatformsAsync).AllowAnonymous()
+            .WithName("myPlatforms")
+            .WithSummary("The platforms the agent may call")
+            .WithDescription("The agent authenticates with HTTP Basic (key_id:secret) or a JSON body {key_id, secret} (client_id and client_secret also accepted), and gets each platform it holds a grant on: id, name, hostnames, granted scopes and token profile, so an SDK can route by host. A suspended or revoked agent is refused. Rate limited per address. Audited on refusal: token_exchange_failed.")
+            .WithTags(Tag)
+            .DocumentsRequestBody<CredentialsRequest, RouteHandlerBuilder>(required: false, "application/json")
+            .ProducesErrors(ErrorCatalog.InvalidClient, ErrorCatalog.SecretExpired, ErrorCatalog.AgentSuspended, ErrorCatalog.AgentRevoked, ErrorCatalog.RateLimitedAddress, ErrorCatalog.RateLimitedEndpoint,
+                ErrorCatalog.InvalidRequest, ErrorCatalog.PayloadTooLarge, ErrorCatalog.UnsupportedMediaType);
     }
 
-    private static async Task TokenAsync(HttpContext context)
+    private static async Task<Results<OAuthTokenResult, OAuthErrorResult>> TokenAsync(
+        HttpContext context, IOptions<BrokerOptions> options, ClientAuthenticator authenticator, CredentialExchange exchange, AuditLog audit, TimeProvider time,
+        CancellationToken cancellationToken)
     {
-        var sp = context.RequestServices;
-        var options = sp.GetRequiredService<IOptions<BrokerOptions>>().Value;
-        var time = sp.GetRequiredService<TimeProvider>();
-        var audit = sp.GetRequiredService<AuditLog>();
         if (await LimitRequestAsync(context, "token") is { } limited)
         {
-            await WriteOAuthErrorAsync(context, limited.Error, "rate limit exceeded, try again later", limited.RetryAfterSeconds);
-            return;
+            return new OAuthErrorResult(limited.Error, "rate limit exceeded, try again later", limited.RetryAfterSeconds);
         }
 
-        var (form, formFailure) = await ReadParametersAsync(context, options.MaxBodyBytes);
+        var (parameters, formFailure) = await TokenExchangeValidation.ReadParametersAsync(context, options.Value.MaxBodyBytes);
         if (formFailure is not null)
         {
-            await WriteOAuthErrorAsync(context, formFailure.Error, formFailure.Detail);
-            return;
+            return OAuthErrorResult.From(formFailure);
         }
 
-        var parameters = form!;
-        string? grantType = parameters.GetValueOrDefault("grant_type");
-        if (string.IsNullOrEmpty(grantType))
+        if (TokenExchangeValidation.GrantType(parameters!) is { } grantFailure)
         {
-            await WriteOAuthErrorAsync(context, ErrorCatalog.InvalidRequest, "grant_type is required");
-            return;
+            return OAuthErrorResult.From(grantFailure);
         }
 
-        if (grantType != "client_credentials")
+        if (TokenExchangeValidation.Credentials(context.Request.Headers.Authorization, parameters!, out var credentials) is { } credentialFailure)
         {
-            await WriteOAuthErrorAsync(context, ErrorCatalog.UnsupportedGrantType, "only grant_type=client_credentials is supported");
-            return;
+            return OAuthErrorResult.From(credentialFailure);
         }
 
-        var (credentials, credentialFailure) = ReadCredentials(context, parameters);
-        if (credentialFailure is not null)
-        {
-            await WriteOAuthErrorAsync(context, credentialFailure.Error, credentialFailure.Detail);
-            return;
-        }
-
-        var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateAsync(credentials!, CredentialExchange.AgentKind, context.RequestAborted);
-        if (auth.Client is not { } agent)
-        {
-            await audit.RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, "denied", $"token exchange refused | code={auth.Error!.Code} | {auth.Detail} | key_id={PresentedKeyId(credentials!.ClientId)} | method={credentials.Method}"),
-                cancellationToken: context.RequestAborted);
-            if (credentials!.Method == ClientAuthenticator.Basic)
-            {
-                context.Response.Headers.WWWAuthenticate = "Basic realm=\"tessera\"";
-            }
-
-            await WriteOAuthErrorAsync(context, auth.Error!, auth.Detail);
-            return;
-        }
-
-        var result = await sp.GetRequiredService<CredentialExchange>().ExchangeAsync(agent, parameters.GetValueOrDefault("resource"), parameters.GetValueOrDefault("scope"), credentials!.Method, context.RequestAborted);
-        if (result.Error is { } error)
-        {
-            await WriteOAuthErrorAsync(context, error, result.Detail, result.RetryAfterSeconds);
-            return;
-        }
-
-        NoStore(context);
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        context.Response.ContentType = "application/json";
-        writer.WriteStartObject();
-        writer.WriteString("access_token", result.Token);
-        writer.WriteString("token_type", "Bearer");
-        writer.WriteNumber("expires_in", result.ExpiresIn);
-        writer.WriteString("scope", string.Join(' ', result.Claims!.Scope));
-        writer.WriteEndObject();
-        await writer.FlushAsync(context.RequestAborted);
+        return await TokenExchangeService.ExchangeAsync(authenticator, exchange, audit, time, credentials!, parameters!, cancellationToken);
     }
 
-    private static async Task MyPlatformsAsync(HttpContext context)
+    private static async Task<Results<Ok<MyPlatformsResponse>, ProblemResult>> MyPlatformsAsync(
+        HttpContext context, IOptions<BrokerOptions> options, ClientAuthenticator authenticator, IPlatformStore platforms, AuditLog audit, TimeProvider time,
+        CancellationToken cancellationToken)
     {
-        var sp = context.RequestServices;
-        var options = sp.GetRequiredService<IOptions<BrokerOptions>>().Value;
-        var time = sp.GetRequiredService<TimeProvider>();
         if (await LimitRequestAsync(context, "platforms_me") is { } limited)
         {
             context.Response.Headers.RetryAfter = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            await new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying").ExecuteAsync(context);
-            return;
+            return new ProblemResult(limited.Error, "rate limit exceeded, try again later", $"wait {limited.RetryAfterSeconds} second(s) before retrying");
         }
 
+        // HTTP Basic when an Authorization header is sent (the body is then not read), else the JSON body.
         PresentedCredentials credentials;
         if (context.Request.Headers.Authorization.Count > 0)
         {
@@ -125,41 +92,24 @@ internal static class TokenExchangeEndpoints
         }
         else
         {
-            var body = await JsonBody.ReadAsync(context, BrokerJson.Default.CredentialsRequest, options.MaxBodyBytes);
+            var body = await JsonBody.ReadAsync(context, BrokerJson.Default.CredentialsRequest, options.Value.MaxBodyBytes);
             if (body.Failure is { } bad)
             {
-                await ProblemResult.From(bad).ExecuteAsync(context);
-                return;
+                return bad.ToResult();
             }
 
             var request = body.Value!;
             credentials = new PresentedCredentials(request.KeyId ?? request.ClientId, request.Secret ?? request.ClientSecret, null, ClientAuthenticator.Post);
         }
 
-        var auth = await sp.GetRequiredService<ClientAuthenticator>().AuthenticateAsync(credentials, CredentialExchange.AgentKind, context.RequestAborted);
-        var refusal = auth.Client is { } client ? CredentialExchange.CheckStatus(client) : ExchangeResult.Fail(auth.Error!, auth.Detail);
-        if (refusal is not null)
+        var (mine, refused) = await TokenExchangeService.MyPlatformsAsync(authenticator, platforms, audit, time, credentials, cancellationToken);
+        if (refused is not null)
         {
-            await sp.GetRequiredService<AuditLog>().RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.TokenExchangeFailed, "denied", $"platform discovery refused | code={refusal.Error!.Code} | {refusal.Detail} | key_id={PresentedKeyId(credentials.ClientId)}", auth.Client?.EntityId),
-                cancellationToken: context.RequestAborted);
-            await new ProblemResult(refusal.Error!, refusal.Detail).ExecuteAsync(context);
-            return;
+            return refused.ToResult();
         }
 
-        var agent = auth.Client!;
-        var store = sp.GetRequiredService<IPlatformStore>();
-        var entries = new List<MyPlatform>();
-        foreach (var grant in await store.ListGrantsAsync(agent.EntityId, context.RequestAborted))
-        {
-            if (await store.FindAsync(grant.PlatformId, context.RequestAborted) is { } p)
-            {
-                entries.Add(new MyPlatform(p.PlatformId, p.Name, [.. p.Hostnames], [.. grant.Scopes], p.TokenProfile));
-            }
-        }
-
-        NoStore(context);
-        await Results.Json(new MyPlatformsResponse(agent.EntityId, [.. entries]), BrokerJson.Default.MyPlatformsResponse).ExecuteAsync(context);
+        OAuthHeaders.NoStore(context.Response);
+        return TypedResults.Ok(mine!);
     }
 
     /// <summary>The per-address and per-endpoint limits, taken before any credential is looked at.</summary>
@@ -173,213 +123,12 @@ internal static class TokenExchangeEndpoints
         if (limited is not null && sp.GetRequiredService<AuditThrottle>().TryAcquire($"{AuditEventTypes.RateLimited} {limited.Error.Code} {address}", out long suppressed))
         {
             await sp.GetRequiredService<AuditLog>().RecordAsync(
-                AuditDraft.Of(time, AuditEventTypes.RateLimited, "denied", $"rate limited | code={limited.Error.Code} | endpoint={endpoint} | address={address}{AuditThrottle.Suffix(suppressed)}"),
+                AuditDraft.Of(time, AuditEventTypes.RateLimited, AuditOutcomes.Denied, $"rate limited | code={limited.Error.Code} | endpoint={endpoint} | address={address}{AuditThrottle.Suffix(suppressed)}"),
                 cancellationToken: context.RequestAborted);
         }
 
         return limited;
     }
-
-    /// <summary>Form (<c>application/x-www-form-urlencoded</c>) or JSON object of strings; a repeated parameter is refused (RFC 6749 3.2).</summary>
-    private static async Task<(Dictionary<string, string>? Form, Failure? Failure)> ReadParametersAsync(HttpContext context, int maxBytes)
-    {
-        string? contentType = context.Request.ContentType;
-        bool json = contentType is not null && JsonBody.IsJson(contentType);
-        bool form = contentType is not null && contentType.Split(';')[0].Trim().Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
-        if (!json && !form)
-        {
-            return (null, new Failure(ErrorCatalog.UnsupportedMediaType, "Content-Type must be application/x-www-form-urlencoded or application/json"));
-        }
-
-        var raw = await JsonBody.ReadBoundedAsync(context, maxBytes);
-        if (raw.Failure is { } tooLarge)
-        {
-            return (null, tooLarge);
-        }
-
-        try
-        {
-            var span = raw.Buffer.AsSpan(0, raw.Length);
-            return json ? ParseJson(span) : ParseForm(span);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(raw.Buffer!, clearArray: true);
-        }
-    }
-
-    private static (Dictionary<string, string>?, Failure?) ParseForm(ReadOnlySpan<byte> body)
-    {
-        string text;
-        try
-        {
-            text = new UTF8Encoding(false, true).GetString(body);
-        }
-        catch (DecoderFallbackException)
-        {
-            return (null, new Failure(ErrorCatalog.InvalidRequest, "the form body is not valid UTF-8"));
-        }
-
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string pair in text.Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = pair.IndexOf('=', StringComparison.Ordinal);
-            string? name = ClientAuthenticator.FormDecode(eq < 0 ? pair : pair[..eq]);
-            string? value = ClientAuthenticator.FormDecode(eq < 0 ? "" : pair[(eq + 1)..]);
-            if (name is null || value is null)
-            {
-                return (null, new Failure(ErrorCatalog.InvalidRequest, "the form body is malformed"));
-            }
-
-            if (!values.TryAdd(name, value))
-            {
-                return (null, new Failure(ErrorCatalog.InvalidRequest, $"parameter '{Printable(name)}' is repeated"));
-            }
-        }
-
-        return (values, null);
-    }
-
-    private static (Dictionary<string, string>?, Failure?) ParseJson(ReadOnlySpan<byte> body)
-    {
-        if (!JsonBody.HasValidText(body))
-        {
-            return (null, JsonBody.InvalidText);
-        }
-
-        try
-        {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 4 });
-            using var doc = JsonDocument.ParseValue(ref reader);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (null, new Failure(ErrorCatalog.InvalidRequest, "malformed JSON body", "send a JSON object"));
-            }
-
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in doc.RootElement.EnumerateObject())
-            {
-                if (property.Value.ValueKind == JsonValueKind.Null)
-                {
-                    continue;
-                }
-
-                if (property.Value.ValueKind != JsonValueKind.String)
-                {
-                    return (null, new Failure(ErrorCatalog.InvalidRequest, $"malformed JSON body: field '{Printable(property.Name)}' must be a string"));
-                }
-
-                if (!values.TryAdd(property.Name, property.Value.GetString()!))
-                {
-                    return (null, new Failure(ErrorCatalog.InvalidRequest, $"parameter '{Printable(property.Name)}' is repeated"));
-                }
-            }
-
-            return (values, null);
-        }
-        catch (JsonException)
-        {
-            return (null, new Failure(ErrorCatalog.InvalidRequest, "malformed JSON body", "send a JSON object"));
-        }
-    }
-
-    /// <summary>Exactly one client authentication method (RFC 6749 2.3).</summary>
-    private static (PresentedCredentials?, Failure?) ReadCredentials(HttpContext context, Dictionary<string, string> form)
-    {
-        string? header = context.Request.Headers.Authorization;
-        bool basic = !string.IsNullOrEmpty(header);
-        bool post = form.ContainsKey("client_secret");
-        bool jwt = form.ContainsKey("client_assertion") || form.ContainsKey("client_assertion_type");
-        if ((basic ? 1 : 0) + (post ? 1 : 0) + (jwt ? 1 : 0) > 1)
-        {
-            return (null, new Failure(ErrorCatalog.InvalidRequest, "use exactly one client authentication method"));
-        }
-
-        if (basic)
-        {
-            if (!ClientAuthenticator.TryParseBasic(header, out string? id, out string? secret))
-            {
-                return (null, new Failure(ErrorCatalog.InvalidClient, "malformed HTTP Basic credentials"));
-            }
-
-            if (form.TryGetValue("client_id", out string? bodyId) && bodyId != id)
-            {
-                return (null, new Failure(ErrorCatalog.InvalidRequest, "client_id in the body differs from the Basic credentials"));
-            }
-
-            return (new PresentedCredentials(id, secret, null, ClientAuthenticator.Basic), null);
-        }
-
-        if (jwt)
-        {
-            if (form.GetValueOrDefault("client_assertion_type") != ClientAssertionValidator.AssertionType || !form.TryGetValue("client_assertion", out string? assertion))
-            {
-                return (null, new Failure(ErrorCatalog.InvalidClient, $"client_assertion_type must be {ClientAssertionValidator.AssertionType} with a client_assertion"));
-            }
-
-            return (new PresentedCredentials(form.GetValueOrDefault("client_id"), null, assertion, ClientAuthenticator.PrivateKeyJwt), null);
-        }
-
-        if (post)
-        {
-            return (new PresentedCredentials(form.GetValueOrDefault("client_id"), form["client_secret"], null, ClientAuthenticator.Post), null);
-        }
-
-        return (null, new Failure(ErrorCatalog.InvalidClient, "client authentication is required (HTTP Basic, client_secret, or a client assertion)"));
-    }
-
-    /// <summary>RFC 6749 5.2 error body plus Tessera's <c>error_code</c>, <c>request_id</c> and <c>docs_url</c>.</summary>
-    internal static async Task WriteOAuthErrorAsync(HttpContext context, ErrorDescriptor error, string detail, int retryAfterSeconds = 0)
-    {
-        var response = context.Response;
-
-        // RFC 6749 5.2: token-endpoint errors are 400, except invalid_client (401); 429 and 5xx keep their meaning.
-        response.StatusCode = error.Status is 401 or 429 or >= 500 ? error.Status : StatusCodes.Status400BadRequest;
-        response.ContentType = "application/json";
-        NoStore(context);
-        if (retryAfterSeconds > 0)
-        {
-            response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        }
-
-        await using var writer = new Utf8JsonWriter(response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("error", OAuthError(error));
-        writer.WriteString("error_description", detail);
-        writer.WriteString("error_code", error.Code);
-        writer.WriteString("request_id", RequestIdMiddleware.Get(context));
-        if (context.RequestServices.GetService(typeof(DocsLinks)) is DocsLinks links)
-        {
-            writer.WriteString("docs_url", links.For(error));
-        }
-
-        writer.WriteEndObject();
-        await writer.FlushAsync(context.RequestAborted);
-    }
-
-    /// <summary>The RFC 6749 / RFC 8707 error for a catalog code.</summary>
-    internal static string OAuthError(ErrorDescriptor error) => error.Code switch
-    {
-        "invalid_client" or "secret_expired" => "invalid_client",
-        "unsupported_grant_type" => "unsupported_grant_type",
-        "invalid_target" or "platform_not_granted" => "invalid_target",
-        "scope_not_granted" or "invalid_scope_format" => "invalid_scope",
-        "agent_suspended" or "agent_revoked" => "unauthorized_client",
-        _ when error.Status == 429 || error.Status >= 500 => "temporarily_unavailable",
-        _ => "invalid_request",
-    };
-
-    private static void NoStore(HttpContext context)
-    {
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers.Pragma = "no-cache";
-    }
-
-    private static string Printable(string? value) =>
-        value is null ? "" : new([.. value.Take(64).Select(c => c is >= ' ' and < (char)127 and not '|' ? c : '?')]);
-
-    /// <summary>The presented key id as the audit chain may hold it (<see cref="AuditRedaction.ClientId"/>).</summary>
-    private static string PresentedKeyId(string? value) => AuditRedaction.ClientId(value);
 }
 
 internal sealed class CredentialsRequest

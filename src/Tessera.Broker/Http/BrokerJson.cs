@@ -68,4 +68,10 @@ namespace Tessera.Broker.Http;
 [JsonSerializable(typeof(Tessera.Broker.Keys.TesseraConfigurationDocument))]
 [JsonSerializable(typeof(Tessera.Broker.Keys.KeyListDocument))]
 [JsonSerializable(typeof(Tessera.Broker.Audit.AuditEventPage))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.OAuthErrorDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.OAuthTokenDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.TokenRequestDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.MudraIdErrorDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.MudraIdPlatformsDocument))]
+[JsonSerializable(typeof(Tessera.Broker.Credentials.MudraIdTokenDocument))]
 internal sealed partial class BrokerJson : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
 namespace Tessera.Keys;
@@ -41,6 +42,51 @@ public static class JsonWebKeySet
         }
 
         error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// The one key of <paramref name="set"/> a JWS header selects: the member whose <c>kid</c> is
+    /// <paramref name="keyId"/> or, when the header names none, the set's only member. It must be the
+    /// only member so selected, a usable public key (see <see cref="VerificationKey.TryFromJwk"/>) and of
+    /// <paramref name="algorithm"/>; otherwise false, with a null key. Only the selected member is loaded.
+    /// </summary>
+    /// <remarks>The caller owns (and disposes) the key returned.</remarks>
+    /// <param name="set">The JWK set document's root element.</param>
+    /// <param name="keyId">The header's <c>kid</c>, or null when it has none.</param>
+    /// <param name="algorithm">The algorithm the key must have (the header's <c>alg</c>).</param>
+    /// <param name="key">The key selected; null when none qualifies.</param>
+    public static bool TrySelect(JsonElement set, string? keyId, SigningAlgorithm algorithm, [NotNullWhen(true)] out VerificationKey? key)
+    {
+        key = null;
+        if (set.ValueKind != JsonValueKind.Object || !set.TryGetProperty("keys", out var array) || array.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        JsonElement selected = default;
+        int count = 0;
+        foreach (var jwk in array.EnumerateArray())
+        {
+            if (keyId is null || (jwk.ValueKind == JsonValueKind.Object && jwk.TryGetProperty("kid", out var kid) && kid.ValueKind == JsonValueKind.String && kid.ValueEquals(keyId)))
+            {
+                selected = jwk;
+                count++;
+            }
+        }
+
+        if (count != 1 || !VerificationKey.TryFromJwk(selected, out var loaded, out _) || loaded is null)
+        {
+            return false;
+        }
+
+        if (loaded.Algorithm != algorithm)
+        {
+            loaded.Dispose();
+            return false;
+        }
+
+        key = loaded;
         return true;
     }
 }
