@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using Tessera.Broker.Tests.Infrastructure;
 using static Tessera.Broker.Tests.Infrastructure.CredentialApi;
@@ -11,6 +12,35 @@ namespace Tessera.Broker.Tests;
 public sealed class AgentInventoryTests(SharedBroker shared) : IClassFixture<SharedBroker>
 {
     private BrokerFixture Broker => shared.Broker;
+
+    [Fact]
+    public async Task LastSeenAt_IsWhenEachKindWasLastIssuedAToken_OnceTheBatchIsWritten()
+    {
+        string admin = await Broker.AdminTokenAsync();
+        string orch = "seen-" + Guid.NewGuid().ToString("N")[..8];
+        var registered = await Broker.RegisterAgentAsync(orchId: orch, adminToken: admin);
+        var (platform, credential) = await Broker.PlatformWithAgentAsync(adminToken: admin);
+        var activity = Broker.Services.GetRequiredService<Tessera.Broker.Activity.AgentActivity>();
+        await activity.FlushAsync(CancellationToken.None);
+        var before = await Broker.AdminOkAsync(HttpMethod.Get, $"/v1/admin/agents?search={credential.KeyId}", adminToken: admin);
+
+        Broker.Time.Advance(TimeSpan.FromMinutes(1));
+        await Broker.ExchangeOkAsync(credential, platform.PlatformId);
+        var renewed = await Broker.PostWithBearerAsync("/v1/token/renew", registered.Token);
+        Assert.Equal(System.Net.HttpStatusCode.OK, renewed.StatusCode);
+        await activity.FlushAsync(CancellationToken.None);
+        string expected = Broker.Time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+
+        var listed = await Broker.AdminOkAsync(HttpMethod.Get, $"/v1/admin/agents?orch_id={orch}", adminToken: admin);
+        var credentialListed = await Broker.AdminOkAsync(HttpMethod.Get, $"/v1/admin/agents?search={credential.KeyId}", adminToken: admin);
+        var shown = await Broker.AdminOkAsync(HttpMethod.Get, $"/v1/admin/agents/{Uri.EscapeDataString(registered.AgentId)}", adminToken: admin);
+
+        // Registration issued the first token, a minute earlier; the credential agent had none yet.
+        Assert.Null(before["agents"]![0]!["last_seen_at"]);
+        Assert.Equal(expected, listed["agents"]![0]!["last_seen_at"]!.GetValue<string>());
+        Assert.Equal(expected, credentialListed["agents"]![0]!["last_seen_at"]!.GetValue<string>());
+        Assert.Equal(expected, shown["last_seen_at"]!.GetValue<string>());
+    }
 
     [Fact]
     public async Task List_ReturnsExactlyTheMatchingAgentsOfBothKinds_WhenFiltered()

@@ -12,7 +12,7 @@ namespace Tessera.Broker.Activity;
 /// stops. The inventory's <c>last_seen_at</c> therefore trails by at most one interval, and a
 /// thousand issuances a second cost one write every fifteen seconds, not a thousand.
 /// </summary>
-internal sealed partial class AgentActivity(IAgentInventory inventory, TimeProvider time, ILogger<AgentActivity> logger) : BackgroundService
+public sealed partial class AgentActivity(IAgentInventory inventory, TimeProvider time, ILogger<AgentActivity> logger) : BackgroundService
 {
     /// <summary>How often the gathered times are written.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);

@@ -102,11 +102,11 @@ internal static class AgentAdminEndpoints
     }
 
     private static async Task<Results<Ok<AgentView>, Ok<RegisteredAgentView>, ProblemResult>> GetAsync(
-        string id, AdminRequest s, IAgentStore registered, IPlatformStore platforms, CancellationToken cancellationToken)
+        string id, AdminRequest s, IAgentStore registered, IPlatformStore platforms, IAgentInventory inventory, CancellationToken cancellationToken)
     {
         if (await RegisteredAgentAdmin.FindAsync(registered, id, cancellationToken) is { } agent)
         {
-            return TypedResults.Ok(AgentViews.Registered(agent));
+            return TypedResults.Ok(AgentViews.Registered(agent, await AgentViews.LastSeenAsync(inventory, agent.AgentId, cancellationToken)));
         }
 
         if (await AgentLifecycle.FindAsync(s.Clients, id, cancellationToken) is not { } credential)

@@ -52,7 +52,8 @@ internal sealed record AgentCreatedResponse(
 
 /// <summary>
 /// One agent of the inventory. The credential-only members (owner to updated_at) are left out
-/// for a registered agent; <c>last_seen_at</c> is not tracked yet and is always null.
+/// for a registered agent. <c>last_seen_at</c> is when a token was last issued to the agent (null if
+/// never since the broker began tracking it), written in batches every 15 s.
 /// </summary>
 internal sealed record AgentListItem(
     string Kind, string AgentId, string? KeyId, string Name, string Status, string? AppId, string? OrchId, string? TaskId,

@@ -159,7 +159,7 @@ internal static class AgentInventoryList
         var c = e.Credential;
         return new AgentListItem(
             e.Kind, e.AgentId, c?.ClientId, e.Name, e.Status, Empty(e.AppId), Empty(e.OrchId), Empty(e.TaskId),
-            AppAdminEndpoints.Rfc3339(e.CreatedAtMs), null,
+            AppAdminEndpoints.Rfc3339(e.CreatedAtMs), e.LastSeenAtMs is { } seen ? AppAdminEndpoints.Rfc3339(seen) : null,
             c?.Owner, c is null ? null : AgentViews.ReadMetadata(c.MetadataJson), c?.StatusReason, c?.TokenTtl,
             c is null ? null : AgentViews.Method(c), c is null ? null : AgentViews.KeyIds(c.Jwks),
             c is null ? null : [.. e.Grants.Select(g => new GrantView(g.PlatformId, [.. g.Scopes], AppAdminEndpoints.Rfc3339(g.UpdatedAtMs)))],

@@ -29,11 +29,29 @@ internal static class AgentViews
         new(view.AgentId, view.KeyId, secret, view.Name, view.Owner, view.Metadata, view.Status, view.TokenTtl, view.TokenEndpointAuthMethod, view.KeyIds, view.CreatedAt);
 
     /// <summary>An agent registered with a launch token.</summary>
-    public static RegisteredAgentView Registered(AgentRecord a) =>
+    public static RegisteredAgentView Registered(AgentRecord a, long? lastSeenAtMs = null) =>
         new(
             AgentInventoryKinds.Registered, a.AgentId, null, a.AgentName, a.Status,
             a.AppId.Length == 0 ? null : a.AppId, a.OrchId, a.TaskId, [.. a.Scope], [.. a.Audience], a.MaxTtl,
-            AppAdminEndpoints.Rfc3339(a.CreatedAtMs), null);
+            AppAdminEndpoints.Rfc3339(a.CreatedAtMs), lastSeenAtMs is { } seen ? AppAdminEndpoints.Rfc3339(seen) : null);
+
+    /// <summary>
+    /// When <paramref name="agentId"/> was last issued a token, from the inventory (one query: the
+    /// inventory's search narrows to ids containing it, the exact one is kept).
+    /// </summary>
+    public static async Task<long?> LastSeenAsync(IAgentInventory inventory, string agentId, CancellationToken cancellationToken)
+    {
+        var page = await inventory.ListAsync(new AgentInventoryQuery { Kind = AgentInventoryKinds.Registered, Search = agentId, Limit = 500 }, cancellationToken);
+        foreach (var entry in page.Agents)
+        {
+            if (string.Equals(entry.AgentId, agentId, StringComparison.Ordinal))
+            {
+                return entry.LastSeenAtMs;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The <c>token_endpoint_auth_method</c> the agent can use.</summary>
     internal static string Method(ClientRecord a) =>

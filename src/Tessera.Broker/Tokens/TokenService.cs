@@ -16,11 +16,13 @@ public sealed class TokenService
     private readonly Lazy<TokenVerifier> _verifier;
     private readonly Keys.ProfileKeys? _profileKeys;
     private TokenVerifier? _profileVerifier;
+    private readonly Activity.AgentActivity? _activity;
 
     /// <summary>Creates the service.</summary>
-    public TokenService(SigningKeyRing keys, IOptions<BrokerOptions> options, TimeProvider time, Keys.ProfileKeys? profileKeys = null)
+    public TokenService(SigningKeyRing keys, IOptions<BrokerOptions> options, TimeProvider time, Keys.ProfileKeys? profileKeys = null, Activity.AgentActivity? activity = null)
     {
         _profileKeys = profileKeys;
+        _activity = activity;
         ArgumentNullException.ThrowIfNull(options);
         _keys = keys;
         _time = time;
@@ -49,6 +51,9 @@ public sealed class TokenService
         if (!IsBrokerPrincipal(subject))
         {
             scope = WithoutReserved(scope);
+
+            // Every agent token of either kind passes here: the inventory's last_seen_at.
+            _activity?.Seen(subject);
         }
 
         bool mudraid = profile == "mudraid";
