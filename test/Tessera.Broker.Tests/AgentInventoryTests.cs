@@ -43,6 +43,24 @@ public sealed class AgentInventoryTests(SharedBroker shared) : IClassFixture<Sha
     }
 
     [Fact]
+    public async Task Suspend_ChangesARegisteredAgentOnce_WhenTwentyRequestsRace()
+    {
+        string admin = await Broker.AdminTokenAsync();
+        var agent = await Broker.RegisterAgentAsync(orchId: "race-" + Guid.NewGuid().ToString("N")[..8], adminToken: admin);
+        string id = Uri.EscapeDataString(agent.AgentId);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Broker.AdminAsync(HttpMethod.Post, $"/v1/admin/agents/{id}/suspend", adminToken: admin)));
+
+        Assert.All(answers, a => Assert.Equal(System.Net.HttpStatusCode.OK, a.StatusCode));
+        foreach (var answer in answers)
+        {
+            Assert.Equal("suspended", System.Text.Json.Nodes.JsonNode.Parse(await answer.Content.ReadAsStringAsync())!["status"]!.GetValue<string>());
+        }
+
+        Assert.Single(await Broker.AuditAsync("agent_suspended", agent.AgentId, admin));
+    }
+
+    [Fact]
     public async Task List_ReturnsExactlyTheMatchingAgentsOfBothKinds_WhenFiltered()
     {
         string admin = await Broker.AdminTokenAsync();

@@ -39,12 +39,19 @@ internal static class RegisteredAgentAdmin
         string to = transition.To;
         if (agent.Status != to)
         {
-            // Read, check, then write: the store has no compare-and-set for registered agents yet;
-            // a revocation racing an unsuspend still leaves the feed entry, which ends every token.
+            // One compare-and-set: of two racing changes (a revocation and an unsuspend, two suspends)
+            // exactly one finds the status it starts from; the other reads the status that won.
             if (!transition.From.Contains(agent.Status, StringComparer.Ordinal)
-                || !await agents.SetStatusAsync(agent.AgentId, to, cancellationToken))
+                || !await agents.TransitionAsync(agent.AgentId, transition.From, to, cancellationToken))
             {
-                return (null, new Failure(ErrorCatalog.Conflict, $"agent is {agent.Status} and cannot become {to}", agent.Status == AgentStatuses.Revoked ? "revocation is permanent; register a new agent" : null));
+                var now = await agents.FindAsync(agent.AgentId, cancellationToken) ?? agent;
+                if (now.Status == to)
+                {
+                    // Another request made the same change first: the answer is the same, its audit event already written.
+                    return (now, null);
+                }
+
+                return (null, new Failure(ErrorCatalog.Conflict, $"agent is {now.Status} and cannot become {to}", now.Status == AgentStatuses.Revoked ? "revocation is permanent; register a new agent" : null));
             }
 
             if (to is AgentStatuses.Revoked or AgentStatuses.Suspended)
