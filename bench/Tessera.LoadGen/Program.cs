@@ -9,9 +9,12 @@ using Tessera.Broker.Hosting;
 // Load generator: starts a real broker (Kestrel on loopback, SQLite on disk, durable audit),
 // then drives each scenario with C concurrent clients for D seconds and reports requests/s
 // as a ratio of the baseline scenario (GET /v1/health: the same server doing no work), run
-// side by side in this one process. Usage: dotnet run -c Release --project bench/Tessera.LoadGen -- [seconds] [concurrency]
+// side by side in this one process. Usage: dotnet run -c Release --project bench/Tessera.LoadGen -- [seconds] [concurrency] [only]
 int seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 int concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
+
+// Optional: only the scenarios whose name contains one of these comma-separated parts (the baseline always runs).
+string[] only = args.Length > 2 ? args[2].Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
 string dir = Path.Combine(Path.GetTempPath(), "tessera-loadgen-" + Guid.NewGuid().ToString("N"));
 const string secret = "loadgen-admin-secret-0123456789";
 
@@ -129,6 +132,11 @@ Console.WriteLine($"{"scenario",-56} {"req/s",10} {"errors",7} {"p50 ms",7} {"p9
 double baseline = 0;
 foreach (var (name, request) in scenarios)
 {
+    if (baseline != 0 && only.Length > 0 && !only.Any(part => name.Contains(part, StringComparison.Ordinal)))
+    {
+        continue;
+    }
+
     // Warm-up, then measure.
     await RunAsync(request, TimeSpan.FromSeconds(1));
     var (count, errors, latencies) = await RunAsync(request, TimeSpan.FromSeconds(seconds));
