@@ -40,6 +40,55 @@ internal sealed class DocumentTransformer : IOpenApiDocumentTransformer
         ["Tokens"] = "Validating, renewing and releasing agent tokens.",
     };
 
+    /// <summary>
+    /// In a request body a field that may be null may also be left out (the broker reads a missing
+    /// field and a null one alike), so only the non-nullable fields stay <c>required</c>; the
+    /// generator marks every constructor parameter required. Answers keep theirs: every field is
+    /// written, null or not.
+    /// </summary>
+    private static void RequestFieldsOptional(OpenApiDocument document)
+    {
+        var requestSchemas = new List<IOpenApiSchema>();
+        foreach (var path in document.Paths.Values)
+        {
+            if (path.Operations is null)
+            {
+                continue;
+            }
+
+            foreach (var operation in path.Operations.Values)
+            {
+                foreach (var media in operation.RequestBody?.Content?.Values ?? [])
+                {
+                    if (media.Schema is OpenApiSchemaReference reference && document.Components?.Schemas?.TryGetValue(reference.Reference.Id ?? "", out var target) == true)
+                    {
+                        requestSchemas.Add(target);
+                    }
+                    else if (media.Schema is { } inline)
+                    {
+                        requestSchemas.Add(inline);
+                    }
+                }
+            }
+        }
+
+        foreach (var schema in requestSchemas.OfType<OpenApiSchema>())
+        {
+            if (schema.Required is not { Count: > 0 } required || schema.Properties is null)
+            {
+                continue;
+            }
+
+            foreach (var (name, property) in schema.Properties)
+            {
+                if (property.Type is { } type && type.HasFlag(JsonSchemaType.Null))
+                {
+                    required.Remove(name);
+                }
+            }
+        }
+    }
+
     public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         document.Info = new OpenApiInfo
@@ -79,6 +128,7 @@ internal sealed class DocumentTransformer : IOpenApiDocumentTransformer
 
         var problem = await context.GetOrCreateSchemaAsync(typeof(ProblemDocument), null, cancellationToken);
         document.AddComponent(ProblemSchema, problem);
+        RequestFieldsOptional(document);
 
         if (document.Tags is { Count: > 0 } tags)
         {

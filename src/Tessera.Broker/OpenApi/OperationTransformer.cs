@@ -18,7 +18,7 @@ namespace Tessera.Broker.OpenApi;
 /// </summary>
 internal sealed class OperationTransformer : IOpenApiOperationTransformer
 {
-    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    public async Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         var errors = new List<ErrorDescriptor>();
@@ -45,7 +45,43 @@ internal sealed class OperationTransformer : IOpenApiOperationTransformer
         }
 
         AddProblemResponses(operation, context.Document, errors);
-        return Task.CompletedTask;
+        await DescribeAlternativesAsync(operation, context, cancellationToken);
+    }
+
+    /// <summary>
+    /// An answer that is one of several types for one status (an agent of either kind, say):
+    /// ApiExplorer keeps only one of them, so the response becomes a <c>oneOf</c> of all.
+    /// </summary>
+    private static async Task DescribeAlternativesAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var produced = context.Description.ActionDescriptor.EndpointMetadata
+            .OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>()
+            .Where(p => p.Type is not null && p.Type != typeof(void) && !typeof(Microsoft.AspNetCore.Http.IResult).IsAssignableFrom(p.Type))
+            .GroupBy(p => p.StatusCode);
+        foreach (var status in produced)
+        {
+            var types = status.Select(p => p.Type!).Distinct().ToList();
+            if (types.Count < 2 || operation.Responses?.TryGetValue(status.Key.ToString(CultureInfo.InvariantCulture), out var response) != true
+                || response!.Content?.TryGetValue("application/json", out var media) != true || context.Document is not { } document)
+            {
+                continue;
+            }
+
+            var alternatives = new List<IOpenApiSchema>();
+            foreach (var type in types)
+            {
+                string id = type.Name;
+                document.Components ??= new OpenApiComponents();
+                if (document.Components.Schemas?.ContainsKey(id) != true)
+                {
+                    document.AddComponent(id, await context.GetOrCreateSchemaAsync(type, null, cancellationToken));
+                }
+
+                alternatives.Add(new OpenApiSchemaReference(id, document));
+            }
+
+            ((OpenApiMediaType)media!).Schema = new OpenApiSchema { OneOf = alternatives };
+        }
     }
 
     /// <summary>The security requirements of a policy, adding the refusals it answers with to <paramref name="errors"/>.</summary>
