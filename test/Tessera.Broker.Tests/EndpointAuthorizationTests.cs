@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using Tessera.Broker.Authorization;
 using Tessera.Broker.Tests.Infrastructure;
+using static Tessera.Broker.Tests.Infrastructure.CredentialApi;
 using Tessera.Broker.Tokens;
 
 namespace Tessera.Broker.Tests;
@@ -54,6 +55,28 @@ public sealed class EndpointAuthorizationTests(SharedBroker shared) : IClassFixt
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task AnonymousEndpoints_IgnoreABearerHeader_WithoutAuthenticatingIt()
+    {
+        // Anonymous endpoints never run the bearer scheme (AnonymousEndpointPolicyEvaluator): a forged
+        // token there is neither refused nor audited; the endpoint answers as without it.
+        string admin = await Broker.AdminTokenAsync();
+        int before = (await Broker.AuditAsync("token_auth_failed", adminToken: admin)).Count;
+        using var health = new HttpRequestMessage(HttpMethod.Get, "/v1/health");
+        health.Headers.Authorization = new("Bearer", "forged.token.value");
+        using var challenge = new HttpRequestMessage(HttpMethod.Get, "/v1/challenge");
+        challenge.Headers.Authorization = new("Bearer", "forged.token.value");
+
+        using var healthAnswer = await Broker.Client.SendAsync(health);
+        using var challengeAnswer = await Broker.Client.SendAsync(challenge);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, healthAnswer.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, challengeAnswer.StatusCode);
+        Assert.False(healthAnswer.Headers.Contains("WWW-Authenticate"));
+        Assert.Equal(before, (await Broker.AuditAsync("token_auth_failed", adminToken: admin)).Count);
+        Assert.IsType<AnonymousEndpointPolicyEvaluator>(Broker.Services.GetRequiredService<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator>());
     }
 
     [Fact]

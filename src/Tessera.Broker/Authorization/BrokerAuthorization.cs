@@ -22,6 +22,7 @@ internal static class BrokerAuthorization
             .AddPolicyScheme(BrokerSchemes.PlatformOrBearer, null, o => o.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) ? BrokerSchemes.PlatformBasic : BrokerSchemes.Bearer);
         services.AddAuthorization(o => o.FallbackPolicy = BrokerPolicies.Fallback);
+        services.AddTransient<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, AnonymousEndpointPolicyEvaluator>();
         services.AddSingleton<IAuthorizationPolicyProvider, ScopePolicyProvider>();
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
         services.AddSingleton<IAuthorizationHandler, PlatformOrScopeAuthorizationHandler>();
