@@ -164,6 +164,29 @@ public sealed class OpenApiDocumentTests(SharedBroker shared) : IClassFixture<Sh
     }
 
     [Fact]
+    public async Task EveryOperationThatTakesInputOrCredentials_ListsAClientError()
+    {
+        using var document = await ServedJsonAsync();
+        var without = new List<string>();
+        foreach (var path in document.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                // An anonymous GET without parameters (health, the keys, the documents) has nothing a client can get wrong.
+                var op = operation.Value;
+                bool takesSomething = op.GetProperty("security").GetArrayLength() > 0 || op.TryGetProperty("parameters", out _) || op.TryGetProperty("requestBody", out _);
+                bool clientError = op.GetProperty("responses").EnumerateObject().Any(r => r.Name.StartsWith('4'));
+                if (takesSomething && !clientError)
+                {
+                    without.Add($"{operation.Name} {path.Name}");
+                }
+            }
+        }
+
+        Assert.True(without.Count == 0, "operations without a 4xx response: " + string.Join(", ", without));
+    }
+
+    [Fact]
     public async Task JsonAndYaml_AreTheSameDocument()
     {
         using var json = await ServedJsonAsync();

@@ -142,7 +142,7 @@ public sealed class PlatformAdminTests(SharedCredentialBroker shared) : IClassFi
         { "method lower case", """{"method":"get","path":"/a","scope":"read:orders:*"}""", "method is required" },
         { "path without slash", """{"method":"GET","path":"a","scope":"read:orders:*"}""", "path is required" },
         { "catch-all not last", """{"method":"GET","path":"/a/{*rest}/b","scope":"read:orders:*"}""", "path is required" },
-        { "catch-all not last", """{"method":"GET","path":"/a/{*rest}/b","scope":"read:orders:*"}""", "path is required" },
+        { "two catch-alls", """{"method":"GET","path":"/a/{*x}/{*y}","scope":"read:orders:*"}""", "path is required" },
         { "empty segment", """{"method":"GET","path":"/a//b","scope":"read:orders:*"}""", "path is required" },
         { "parameters side by side", """{"method":"GET","path":"/a/{x}{y}","scope":"read:orders:*"}""", "path is required" },
         { "same route in other letter case", """{"method":"GET","path":"/OK","public":true}""", "GET /OK matches the same requests as routes[0] (/ok) but asks something else" },

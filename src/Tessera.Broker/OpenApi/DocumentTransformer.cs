@@ -101,7 +101,6 @@ internal sealed class DocumentTransformer : IOpenApiDocumentTransformer
                 "that verify them, and a hash-chained audit log. Every refusal is an RFC 9457 problem document " +
                 "(`application/problem+json`) with a stable `error_code`; the codes are listed per response and explained in " +
                 "docs/errors.md. This document is generated from the broker's code.",
-            License = new OpenApiLicense { Name = "See the repository's licence" },
         };
         document.Servers = [];
 
